@@ -1,0 +1,301 @@
+// hotcache.img in TypeScript: framing, decoding with bounds, validation, encoding.
+// The schema is proto/hotcache.proto; the limits below are the same as criu-plugin/image.h.
+import protobuf from 'protobufjs';
+import { fileURLToPath } from 'node:url';
+
+export const IMAGE_FILE = 'hotcache.img';
+export const FORMAT_VERSION = 1;
+/** Eight bytes that open every hotcache.img, then a u32 little-endian payload length. */
+export const MAGIC = Buffer.from('HOTCACHE', 'ascii');
+export const HEADER_BYTES = MAGIC.length + 4;
+
+export const LIMITS = {
+	imageBytes: 64 << 20,
+	files: 100_000,
+	rangesPerImage: 4_000_000,
+	fdsPerFile: 4096,
+	pathBytes: 4096,
+	handleBytes: 128,
+	/** 2^40 pages = 4 PiB of 4 KiB pages: keeps every page index an exact JS number. */
+	sizePages: 2 ** 40,
+} as const;
+
+export enum Hotness {
+	Resident = 1,
+	Warm = 2,
+	Hot = 3,
+}
+export type BackendName = 'kmod' | 'kpageflags' | 'mincore' | 'unspecified';
+export type LruName = 'classic' | 'mglru' | 'unspecified';
+
+export interface PageRange {
+	start: number;
+	count: number;
+	hotness: Hotness;
+}
+
+export interface FileIdentity {
+	size: number;
+	mtimeNs: bigint;
+	inode: bigint;
+	dev: bigint;
+	handle: Uint8Array;
+	handleType: number;
+}
+
+export interface OpenFd {
+	pid: number;
+	fd: number;
+	offset: number;
+}
+
+export interface ImageFile {
+	path: string;
+	identity: FileIdentity;
+	fds: OpenFd[];
+	mapped: boolean;
+	sizePages: number;
+	dirtySynced: boolean;
+	/** Sorted, non-overlapping, within the file. */
+	ranges: PageRange[];
+}
+
+export interface Capture {
+	host: string;
+	kernel: string;
+	timeNs: bigint;
+	backend: BackendName;
+	lru: LruName;
+	hotWarmExact: boolean;
+	pageSize: number;
+	durationMs: number;
+	rootPid: number;
+	ownRoot: boolean;
+	partial: boolean;
+	partialReason: string;
+	tool: string;
+}
+
+export interface HotcacheImage {
+	version: number;
+	capture: Capture;
+	files: ImageFile[];
+}
+
+export type ImageErrorKind = 'truncated' | 'bad-magic' | 'too-large' | 'malformed' | 'bad-version' | 'invalid';
+
+/** Why an image was refused. `path` names the file entry at fault, when there is one. */
+export class ImageError extends Error {
+	override name = 'ImageError';
+	constructor(
+		readonly kind: ImageErrorKind,
+		message: string,
+		readonly path?: string,
+	) {
+		super(message);
+	}
+}
+
+const BACKENDS: BackendName[] = ['unspecified', 'kmod', 'kpageflags', 'mincore'];
+const LRUS: LruName[] = ['unspecified', 'classic', 'mglru'];
+
+const schemaFile = fileURLToPath(new URL('../../proto/hotcache.proto', import.meta.url));
+let messageType: protobuf.Type | undefined;
+function imageType(): protobuf.Type {
+	messageType ??= protobuf.loadSync(schemaFile).lookupType('hotcache.HotcacheImage');
+	return messageType;
+}
+
+/** Page counts of one file, derived from its ranges (never trusted from the image). */
+export function pageCounts(file: Pick<ImageFile, 'ranges'>): { resident: number; hot: number; warm: number } {
+	let resident = 0;
+	let hot = 0;
+	let warm = 0;
+	for (const r of file.ranges) {
+		resident += r.count;
+		if (r.hotness === Hotness.Hot) hot += r.count;
+		else if (r.hotness === Hotness.Warm) warm += r.count;
+	}
+	return { resident, hot, warm };
+}
+
+/** Strips and checks the frame; returns the protobuf payload. */
+export function unframe(buf: Uint8Array): Uint8Array {
+	if (buf.length < HEADER_BYTES) throw new ImageError('truncated', `image is ${buf.length} bytes, shorter than its ${HEADER_BYTES}-byte header`);
+	if (!MAGIC.equals(Buffer.from(buf.subarray(0, MAGIC.length)))) throw new ImageError('bad-magic', 'not a hotcache image (bad magic)');
+	const length = Buffer.from(buf.buffer, buf.byteOffset, buf.length).readUInt32LE(MAGIC.length);
+	if (length > LIMITS.imageBytes) throw new ImageError('too-large', `image payload of ${length} bytes exceeds the ${LIMITS.imageBytes}-byte limit`);
+	if (buf.length - HEADER_BYTES < length) throw new ImageError('truncated', `image payload is ${buf.length - HEADER_BYTES} of ${length} bytes`);
+	if (buf.length - HEADER_BYTES > length) throw new ImageError('malformed', `${buf.length - HEADER_BYTES - length} trailing bytes after the image payload`);
+	return buf.subarray(HEADER_BYTES);
+}
+
+interface RawFile {
+	path: string;
+	identity?: { size: string; mtimeNs: string; inode: string; dev: string; handle: Uint8Array; handleType: number };
+	fds: { pid: number; fd: number; offset: string }[];
+	mapped: boolean;
+	sizePages: string;
+	dirtySynced: boolean;
+	gaps: string[];
+	lengths: string[];
+	classes: number[];
+}
+interface RawImage {
+	version: number;
+	capture?: Record<string, unknown>;
+	files: RawFile[];
+}
+
+function safeNumber(text: string, what: string, max: number, path?: string): number {
+	const value = Number(text);
+	if (!Number.isSafeInteger(value) || value < 0 || value > max) throw new ImageError('invalid', `${what} ${text} is out of range`, path);
+	return value;
+}
+
+/** Decodes and validates a framed hotcache.img. Throws ImageError on anything hostile or corrupt. */
+export function decodeImage(buf: Uint8Array): HotcacheImage {
+	if (buf.length > HEADER_BYTES + LIMITS.imageBytes) throw new ImageError('too-large', `image of ${buf.length} bytes exceeds the limit`);
+	const payload = unframe(buf);
+	let raw: RawImage;
+	try {
+		const type = imageType();
+		raw = type.toObject(type.decode(payload), { longs: String, enums: Number, bytes: Uint8Array, defaults: true, arrays: true }) as RawImage;
+	} catch (err) {
+		throw new ImageError('malformed', `image payload does not decode: ${(err as Error).message}`);
+	}
+	if (raw.version !== FORMAT_VERSION) throw new ImageError('bad-version', `image format version ${raw.version}, this hotcache reads version ${FORMAT_VERSION}`);
+	if (raw.files.length > LIMITS.files) throw new ImageError('invalid', `${raw.files.length} files exceed the limit of ${LIMITS.files}`);
+	const capture = decodeCapture(raw.capture ?? {});
+	let rangeBudget: number = LIMITS.rangesPerImage;
+	const files = raw.files.map((f) => {
+		const file = decodeFile(f, capture.pageSize, rangeBudget);
+		rangeBudget -= file.ranges.length;
+		return file;
+	});
+	return { version: raw.version, capture, files };
+}
+
+function decodeCapture(c: Record<string, unknown>): Capture {
+	const pageSize = Number(c.pageSize ?? 0);
+	if (pageSize < 4096 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) throw new ImageError('invalid', `page size ${pageSize} is not a power of two between 4 KiB and 64 KiB`);
+	return {
+		host: String(c.host ?? ''),
+		kernel: String(c.kernel ?? ''),
+		timeNs: BigInt(String(c.timeNs ?? '0')),
+		backend: BACKENDS[Number(c.backend)] ?? 'unspecified',
+		lru: LRUS[Number(c.lru)] ?? 'unspecified',
+		hotWarmExact: Boolean(c.hotWarmExact),
+		pageSize,
+		durationMs: Number(c.durationMs ?? 0),
+		rootPid: Number(c.rootPid ?? 0),
+		ownRoot: Boolean(c.ownRoot),
+		partial: Boolean(c.partial),
+		partialReason: String(c.partialReason ?? ''),
+		tool: String(c.tool ?? ''),
+	};
+}
+
+function decodeFile(f: RawFile, pageSize: number, rangeBudget: number): ImageFile {
+	const path = f.path;
+	if (Buffer.byteLength(path) > LIMITS.pathBytes) throw new ImageError('invalid', `a path of ${Buffer.byteLength(path)} bytes exceeds the limit`);
+	if (!path.startsWith('/') || path.includes('\0')) throw new ImageError('invalid', `path ${JSON.stringify(path)} is not absolute`, path);
+	if (path.split('/').includes('..')) throw new ImageError('invalid', `path ${JSON.stringify(path)} contains '..'`, path);
+	if (!f.identity) throw new ImageError('invalid', 'file entry has no identity', path);
+	if (f.fds.length > LIMITS.fdsPerFile) throw new ImageError('invalid', `${f.fds.length} fds exceed the limit of ${LIMITS.fdsPerFile}`, path);
+	if (f.identity.handle.length > LIMITS.handleBytes) throw new ImageError('invalid', `file handle of ${f.identity.handle.length} bytes exceeds the limit`, path);
+	const size = safeNumber(f.identity.size, 'file size', LIMITS.sizePages * pageSize, path);
+	const sizePages = safeNumber(f.sizePages, 'size in pages', LIMITS.sizePages, path);
+	if (sizePages !== Math.ceil(size / pageSize)) throw new ImageError('invalid', `size of ${sizePages} pages does not match ${size} bytes`, path);
+	const n = f.gaps.length;
+	if (f.lengths.length !== n || f.classes.length !== n) throw new ImageError('invalid', `range arrays differ in length (${n}, ${f.lengths.length}, ${f.classes.length})`, path);
+	if (n > rangeBudget) throw new ImageError('invalid', `more than ${LIMITS.rangesPerImage} ranges in the image`, path);
+	const ranges: PageRange[] = [];
+	let end = 0;
+	for (let i = 0; i < n; i++) {
+		const start = end + safeNumber(f.gaps[i]!, 'range gap', LIMITS.sizePages, path);
+		const count = safeNumber(f.lengths[i]!, 'range length', LIMITS.sizePages, path);
+		const hotness = f.classes[i]!;
+		if (count === 0) throw new ImageError('invalid', `range ${i} is empty`, path);
+		if (hotness !== Hotness.Resident && hotness !== Hotness.Warm && hotness !== Hotness.Hot) throw new ImageError('invalid', `range ${i} has unknown class ${hotness}`, path);
+		end = start + count;
+		if (end > sizePages) throw new ImageError('invalid', `range ${i} ends at page ${end}, past the file's ${sizePages} pages`, path);
+		ranges.push({ start, count, hotness });
+	}
+	return {
+		path,
+		identity: {
+			size,
+			mtimeNs: BigInt(f.identity.mtimeNs),
+			inode: BigInt(f.identity.inode),
+			dev: BigInt(f.identity.dev),
+			handle: f.identity.handle,
+			handleType: f.identity.handleType,
+		},
+		fds: f.fds.map((d) => ({ pid: d.pid, fd: d.fd, offset: safeNumber(d.offset, 'fd offset', Number.MAX_SAFE_INTEGER, path) })),
+		mapped: f.mapped,
+		sizePages,
+		dirtySynced: f.dirtySynced,
+		ranges,
+	};
+}
+
+/** Encodes and frames an image: the TypeScript writer (tests, and plans made without CRIU). */
+export function encodeImage(image: HotcacheImage): Buffer {
+	const type = imageType();
+	const c = image.capture;
+	const message = type.fromObject({
+		version: image.version,
+		capture: {
+			host: c.host,
+			kernel: c.kernel,
+			timeNs: c.timeNs.toString(),
+			backend: Math.max(0, BACKENDS.indexOf(c.backend)),
+			lru: Math.max(0, LRUS.indexOf(c.lru)),
+			hotWarmExact: c.hotWarmExact,
+			pageSize: c.pageSize,
+			durationMs: c.durationMs,
+			rootPid: c.rootPid,
+			ownRoot: c.ownRoot,
+			partial: c.partial,
+			partialReason: c.partialReason,
+			tool: c.tool,
+		},
+		files: image.files.map((f) => {
+			const counts = pageCounts(f);
+			let end = 0;
+			const gaps: number[] = [];
+			for (const r of f.ranges) {
+				if (r.start < end || r.count <= 0) throw new ImageError('invalid', 'ranges must be sorted, non-empty and non-overlapping', f.path);
+				gaps.push(r.start - end);
+				end = r.start + r.count;
+			}
+			return {
+				path: f.path,
+				identity: {
+					size: f.identity.size,
+					mtimeNs: f.identity.mtimeNs.toString(),
+					inode: f.identity.inode.toString(),
+					dev: f.identity.dev.toString(),
+					handle: f.identity.handle,
+					handleType: f.identity.handleType,
+				},
+				fds: f.fds,
+				mapped: f.mapped,
+				sizePages: f.sizePages,
+				residentPages: counts.resident,
+				hotPages: counts.hot,
+				warmPages: counts.warm,
+				dirtySynced: f.dirtySynced,
+				gaps,
+				lengths: f.ranges.map((r) => r.count),
+				classes: f.ranges.map((r) => r.hotness),
+			};
+		}),
+	});
+	const payload = type.encode(message).finish();
+	const header = Buffer.alloc(HEADER_BYTES);
+	MAGIC.copy(header);
+	header.writeUInt32LE(payload.length, MAGIC.length);
+	return Buffer.concat([header, payload]);
+}
