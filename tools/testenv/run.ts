@@ -1,0 +1,92 @@
+// Run a command inside the test rootfs, in fresh mount and pid namespaces, the way real CRIU works here
+// (research/environment.md): bind the rootfs onto itself, pivot_root into it, fresh proc/sys/dev, tmpfs
+// /run and /tmp. A plain chroot does not do: criu then fails with "mnt: No parent found for mountpoint".
+//
+// The command runs as pid 1 of its namespace, so when it exits the kernel kills everything it started,
+// and every mount dies with the namespace: nothing is left behind on the host.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { projectRoot } from '../project.js';
+
+export interface RunOptions {
+	/** Host directories mounted at the same path inside (test files that must live on a real disk). */
+	binds?: string[];
+	/** Killed (the whole namespace) after this long; default 5 minutes. */
+	timeoutMs?: number;
+	/** Added to a clean environment (PATH, HOME, LANG=C.UTF-8). */
+	env?: Record<string, string>;
+}
+
+export interface RunResult {
+	code: number | null;
+	signal: NodeJS.Signals | null;
+	stdout: string;
+	stderr: string;
+	timedOut: boolean;
+}
+
+// Runs with the host's /bin/sh before the pivot and the rootfs's tools after it.
+// $1 = rootfs, $2 = project checkout, $3 = newline-separated binds, $4 = the script to run.
+const ENTER = `
+set -e
+root=$1 project=$2 binds=$3
+mount --bind "$root" "$root"
+for dir in "$project" $binds; do
+	mkdir -p "$root$dir"
+	mount --bind "$dir" "$root$dir"
+done
+mount -t proc proc "$root/proc"
+mount -t sysfs sysfs "$root/sys"
+mount -t devtmpfs devtmpfs "$root/dev"
+mount -t tmpfs tmpfs "$root/run"
+mount -t tmpfs tmpfs "$root/tmp"
+mkdir -p "$root/.oldroot"
+cd "$root"
+pivot_root . .oldroot
+cd /
+umount -l /.oldroot
+exec /bin/sh -c "$4"
+`;
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+	for (const child of live) if (child.pid) process.kill(child.pid, 'SIGKILL');
+});
+
+/** Runs `/bin/sh -c script` inside `rootfs` (see ensureRootfs) and collects its output. */
+export function runInRootfs(rootfs: string, script: string, opts: RunOptions = {}): Promise<RunResult> {
+	const binds = (opts.binds ?? []).map((b) => {
+		if (!b.startsWith('/') || /\s/.test(b)) throw new Error(`bind ${JSON.stringify(b)} must be an absolute path without spaces`);
+		return b;
+	});
+	const env = {
+		PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+		HOME: '/root',
+		LANG: 'C.UTF-8',
+		...opts.env,
+	};
+	const args = ['-m', '-p', '-f', '--propagation', 'private', '--kill-child', '--', '/bin/sh', '-c', ENTER, 'enter', rootfs, projectRoot, binds.join('\n'), script];
+	return new Promise((resolve, reject) => {
+		const child = spawn('unshare', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+		live.add(child);
+		let stdout = '';
+		let stderr = '';
+		let timedOut = false;
+		child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+		child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+		// unshare --kill-child turns our SIGKILL of it into the death of the namespace's pid 1, and so of all.
+		const timer = setTimeout(() => {
+			timedOut = true;
+			child.kill('SIGKILL');
+		}, opts.timeoutMs ?? 300_000);
+		child.on('error', (err) => {
+			clearTimeout(timer);
+			live.delete(child);
+			reject(err);
+		});
+		child.on('close', (code, signal) => {
+			clearTimeout(timer);
+			live.delete(child);
+			resolve({ code, signal, stdout, stderr, timedOut });
+		});
+	});
+}
