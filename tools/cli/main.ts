@@ -1,9 +1,11 @@
 // `hotcache`: dispatch to a subcommand; turn errors into messages and exit codes once, here.
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type Command } from './command.js';
 import { paths } from './commands/paths.js';
+import { installCommand, uninstallCommand } from './commands/install.js';
+import { doctorCommand } from './commands/doctor.js';
 import { projectVersion } from '../project.js';
 
-const commands: Command[] = [paths];
+const commands: Command[] = [paths, installCommand, uninstallCommand, doctorCommand];
 
 function usage(): string {
 	const width = Math.max(...commands.map((c) => c.name.length));

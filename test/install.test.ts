@@ -1,0 +1,81 @@
+// `hotcache install` / `uninstall` into a staging root: files in place, CRIU's config line added once,
+// removed again, and nothing of the user's own config lost.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { lstatSync, mkdtempSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { builtPaths, projectRoot } from '../tools/project.js';
+
+const install = suite('install');
+const bin = path.join(projectRoot, 'tools/hotcache.js');
+let root = '';
+
+function hotcache(...args: string[]) {
+	const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+	assert.is(r.status, 0, r.stderr);
+	return r;
+}
+
+install.before.each(() => {
+	root = mkdtempSync(path.join(os.tmpdir(), 'hotcache-install-'));
+	mkdirSync(path.join(root, 'etc/criu'), { recursive: true });
+	writeFileSync(path.join(root, 'etc/criu/default.conf'), 'tcp-established\n');
+});
+install.after.each(() => rmSync(root, { recursive: true, force: true }));
+
+install('installs the plugin and the action script, idempotently', () => {
+	const built = builtPaths();
+	assert.ok(built.plugin && built.actionScript, 'npm ci builds both');
+	hotcache('install', '--root', root, '--criu-version', '4.1');
+	const plugin = path.join(root, 'usr/lib/criu/hotcache.so');
+	assert.ok(readFileSync(plugin).equals(readFileSync(built.plugin!)));
+	assert.is(readlinkSync(path.join(root, 'usr/libexec/criu-hotcache/action-script')), built.actionScript);
+	const conf = () => readFileSync(path.join(root, 'etc/criu/default.conf'), 'utf8');
+	assert.match(conf(), /^tcp-established$/m);
+	assert.match(conf(), /^action-script \/usr\/libexec\/criu-hotcache\/action-script /m);
+
+	const again = JSON.parse(hotcache('install', '--json', '--root', root, '--criu-version', '4.1').stdout) as { changed: string[] };
+	assert.equal(again.changed, []);
+	assert.is(conf().match(/action-script/g)?.length, 1);
+});
+
+install('does not configure the action script where CRIU would crash under runc', () => {
+	const r = hotcache('install', '--root', root, '--criu-version', '3.17.1');
+	assert.match(r.stderr, /crashes when runc or crun restore/);
+	assert.not.match(readFileSync(path.join(root, 'etc/criu/default.conf'), 'utf8'), /action-script/);
+	assert.ok(existsSync(path.join(root, 'usr/lib/criu/hotcache.so')));
+});
+
+install('uninstall removes exactly what install added', () => {
+	hotcache('install', '--root', root, '--criu-version', '4.1');
+	hotcache('uninstall', '--root', root);
+	assert.is(readFileSync(path.join(root, 'etc/criu/default.conf'), 'utf8'), 'tcp-established\n');
+	assert.throws(() => lstatSync(path.join(root, 'usr/lib/criu/hotcache.so')));
+	assert.throws(() => lstatSync(path.join(root, 'usr/libexec/criu-hotcache/action-script')));
+	const again = JSON.parse(hotcache('uninstall', '--json', '--root', root).stdout) as { changed: string[] };
+	assert.equal(again.changed, []);
+});
+
+install.run();
+
+const doctor = suite('doctor');
+
+doctor('reports an installed plugin and action script', () => {
+	const staged = mkdtempSync(path.join(os.tmpdir(), 'hotcache-doctor-'));
+	try {
+		hotcache('install', '--root', staged, '--criu-version', '4.1');
+		const r = spawnSync(process.execPath, [bin, 'doctor', '--json', '--root', staged], { encoding: 'utf8' });
+		const { findings } = JSON.parse(r.stdout) as { findings: { check: string; status: string; detail: string }[] };
+		const status = (check: string) => findings.find((f) => f.check === check)?.status;
+		assert.is(status('plugin'), 'ok');
+		assert.is(status('action script'), 'ok');
+		assert.ok(['ok', 'warn'].includes(status('hotness backend') ?? ''), JSON.stringify(findings));
+		assert.is(r.status, findings.some((f) => f.status === 'fail') ? 1 : 0);
+	} finally {
+		rmSync(staged, { recursive: true, force: true });
+	}
+});
+
+doctor.run();

@@ -1,0 +1,39 @@
+// Adds or removes one option line in a CRIU config file (/etc/criu/default.conf, runc.conf), idempotently.
+// CRIU reads one option per line, without the leading "--" (criu/config.c).
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const MARK = '# criu-hotcache';
+
+function lines(file: string): string[] {
+	return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l, i, all) => l !== '' || i < all.length - 1) : [];
+}
+
+function writeAtomically(file: string, content: string): void {
+	mkdirSync(path.dirname(file), { recursive: true });
+	const tmp = `${file}.hotcache-${process.pid}`;
+	writeFileSync(tmp, content, { mode: 0o644 });
+	renameSync(tmp, file);
+}
+
+/** Ensures `option` is in `file`, marked as ours. Returns false when it was already there. */
+export function addOption(file: string, option: string): boolean {
+	const current = lines(file);
+	if (current.some((l) => l.trim() === option)) return false;
+	writeAtomically(file, [...current, `${option} ${MARK}`].join('\n') + '\n');
+	return true;
+}
+
+/** Removes the lines we added (and only those). Returns false when there were none. */
+export function removeOurOptions(file: string): boolean {
+	const current = lines(file);
+	const kept = current.filter((l) => !l.endsWith(MARK));
+	if (kept.length === current.length) return false;
+	writeAtomically(file, kept.length ? kept.join('\n') + '\n' : '');
+	return true;
+}
+
+/** True when a line of ours (or the same option written by hand) is present. */
+export function hasOption(file: string, option: string): boolean {
+	return lines(file).some((l) => l.replace(MARK, '').trim() === option);
+}

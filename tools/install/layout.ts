@@ -1,0 +1,28 @@
+// Where an installation puts things. Everything is relative to `root` ("/" normally; a staging
+// directory for tests and images).
+import path from 'node:path';
+
+export interface InstallLayout {
+	/** CRIU loads every *.so here for dump and restore, CLI and RPC alike. */
+	plugin: string;
+	/** A stable path for CRIU's config to name; a link to the checkout's hooks/action-script. */
+	actionScript: string;
+	/** CRIU's default config file, read by the CLI and by `criu swrk` (runc, podman, crun). */
+	criuConfig: string;
+	stateDir: string;
+}
+
+export function installLayout(root = '/'): InstallLayout {
+	const at = (p: string) => path.join(root, p);
+	return {
+		plugin: at('/usr/lib/criu/hotcache.so'),
+		actionScript: at('/usr/libexec/criu-hotcache/action-script'),
+		criuConfig: at('/etc/criu/default.conf'),
+		stateDir: at('/var/lib/criu-hotcache'),
+	};
+}
+
+/** The action-script line as CRIU must see it: the path on the running system, not under the staging root. */
+export function actionScriptOption(): string {
+	return `action-script ${installLayout('/').actionScript}`;
+}
