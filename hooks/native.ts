@@ -1,0 +1,65 @@
+// The typed face of the native addon (build/Release/hotcache_native.node, sources in hooks/native/).
+// Every call runs on libuv's pool and rejects with an Error carrying code/errno/syscall like Node's fs.
+import { createRequire } from 'node:module';
+import { projectRoot } from '../tools/project.js';
+
+export interface Cachestat {
+	cache: number;
+	dirty: number;
+	writeback: number;
+	evicted: number;
+	recentlyEvicted: number;
+}
+
+export interface OpenedInRoot {
+	/** -1 when the path is not a regular file: it was resolved but never opened. */
+	fd: number;
+	/** st_mode of what the path names. */
+	mode: number;
+	resolver: 'openat2' | 'walk';
+}
+
+export enum Resolver {
+	Auto = 0,
+	Openat2 = 1,
+	Walk = 2,
+}
+
+export interface NativeAddon {
+	pageSize(): number;
+	advice: { NORMAL: number; RANDOM: number; SEQUENTIAL: number; WILLNEED: number; DONTNEED: number; NOREUSE: number };
+	fadvise(fd: number, offset: number, length: number, advice: number): Promise<void>;
+	readahead(fd: number, offset: number, length: number): Promise<void>;
+	/** One 0/1 per page; offset page-aligned, length at most 1 GiB. */
+	mincore(fd: number, offset: number, length: number): Promise<Uint8Array>;
+	/** Counts in pages; length 0 = to the end of the file. Rejects with ENOSYS before Linux 6.5. */
+	cachestat(fd: number, offset: number, length: number): Promise<Cachestat>;
+	openInRoot(rootFd: number, path: string, resolver: Resolver): Promise<OpenedInRoot>;
+}
+
+/** An error thrown by the addon or by node:fs. */
+export interface SystemError extends Error {
+	code: string;
+	errno: number;
+	syscall: string;
+}
+
+export function isSystemError(err: unknown): err is SystemError {
+	return err instanceof Error && typeof (err as Partial<SystemError>).code === 'string';
+}
+
+let addon: NativeAddon | undefined;
+
+/** Loads the addon once; throws a clear error when it is not built. */
+export function native(): NativeAddon {
+	if (!addon) {
+		const require = createRequire(import.meta.url);
+		const file = `${projectRoot}/build/Release/hotcache_native.node`;
+		try {
+			addon = require(file) as NativeAddon;
+		} catch (err) {
+			throw new Error(`native addon ${file} does not load (run \`npm ci\`): ${(err as Error).message}`);
+		}
+	}
+	return addon;
+}

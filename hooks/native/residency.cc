@@ -1,0 +1,134 @@
+// Which pages of a file are in the page cache: mincore(2) on a read-only shared mapping (per page), and
+// cachestat(2) (Linux 6.5+, aggregate counts, no mapping needed).
+#include "worker.h"
+
+#include <cerrno>
+#include <cstdint>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+// Not in every libc's headers yet: the syscall number is the same on every architecture (generic table).
+constexpr long kSysCachestat = 451;
+struct CachestatRange {
+	uint64_t off;
+	uint64_t len;
+};
+struct Cachestat {
+	uint64_t nr_cache;
+	uint64_t nr_dirty;
+	uint64_t nr_writeback;
+	uint64_t nr_evicted;
+	uint64_t nr_recently_evicted;
+};
+
+// Bounds one call's vector (1 byte per page): 1 GiB of 4 KiB pages is a 256 KiB vector.
+constexpr int64_t kMaxMincoreBytes = INT64_C(1) << 30;
+
+class MincoreWorker : public PromiseWorker {
+public:
+	MincoreWorker(Napi::Env env, int fd, int64_t offset, int64_t length)
+		: PromiseWorker(env, "hotcache:mincore"), fd_(fd), offset_(offset), length_(length) {}
+
+	void Execute() override
+	{
+		if (length_ == 0)
+			return;
+		long page = sysconf(_SC_PAGESIZE);
+		void *map = mmap(nullptr, static_cast<size_t>(length_), PROT_READ, MAP_SHARED, fd_, offset_);
+		if (map == MAP_FAILED) {
+			Fail(errno, "mmap");
+			return;
+		}
+		vec_.resize(static_cast<size_t>((length_ + page - 1) / page));
+		if (mincore(map, static_cast<size_t>(length_), vec_.data()) != 0)
+			Fail(errno, "mincore");
+		munmap(map, static_cast<size_t>(length_));
+	}
+	Napi::Value Result() override
+	{
+		// Only bit 0 is defined (the others are reserved): hand back 0 or 1 per page.
+		auto out = Napi::Uint8Array::New(Env(), vec_.size());
+		for (size_t i = 0; i < vec_.size(); i++)
+			out[i] = vec_[i] & 1;
+		return out;
+	}
+
+private:
+	int fd_;
+	int64_t offset_, length_;
+	std::vector<unsigned char> vec_;
+};
+
+class CachestatWorker : public PromiseWorker {
+public:
+	CachestatWorker(Napi::Env env, int fd, int64_t offset, int64_t length)
+		: PromiseWorker(env, "hotcache:cachestat"), fd_(fd), range_{static_cast<uint64_t>(offset), static_cast<uint64_t>(length)} {}
+
+	void Execute() override
+	{
+		if (syscall(kSysCachestat, fd_, &range_, &stat_, 0) != 0)
+			Fail(errno, "cachestat");
+	}
+	Napi::Value Result() override
+	{
+		Napi::Object out = Napi::Object::New(Env());
+		out.Set("cache", static_cast<double>(stat_.nr_cache));
+		out.Set("dirty", static_cast<double>(stat_.nr_dirty));
+		out.Set("writeback", static_cast<double>(stat_.nr_writeback));
+		out.Set("evicted", static_cast<double>(stat_.nr_evicted));
+		out.Set("recentlyEvicted", static_cast<double>(stat_.nr_recently_evicted));
+		return out;
+	}
+
+private:
+	int fd_;
+	CachestatRange range_;
+	Cachestat stat_{};
+};
+
+bool RangeArgs(const Napi::CallbackInfo &info, int64_t max_length, int64_t *fd, int64_t *offset, int64_t *length)
+{
+	if (!ArgInt(info, 0, "fd", 0, INT32_MAX, fd) || !ArgInt(info, 1, "offset", 0, INT64_C(1) << 53, offset) ||
+	    !ArgInt(info, 2, "length", 0, max_length, length))
+		return false;
+	if (*offset % sysconf(_SC_PAGESIZE) != 0) {
+		Napi::RangeError::New(info.Env(), "offset must be a multiple of the page size").ThrowAsJavaScriptException();
+		return false;
+	}
+	return true;
+}
+
+// mincore(fd, offset, length): Promise<Uint8Array>, one 0/1 per page. offset page-aligned, length <= 1 GiB.
+Napi::Value Mincore(const Napi::CallbackInfo &info)
+{
+	int64_t fd, offset, length;
+	if (!RangeArgs(info, kMaxMincoreBytes, &fd, &offset, &length))
+		return info.Env().Undefined();
+	auto *worker = new MincoreWorker(info.Env(), static_cast<int>(fd), offset, length);
+	worker->Queue();
+	return worker->Promise();
+}
+
+// cachestat(fd, offset, length): Promise<{cache, dirty, writeback, evicted, recentlyEvicted}> in pages;
+// length 0 means to the end of the file. Rejects with ENOSYS before Linux 6.5.
+Napi::Value CachestatCall(const Napi::CallbackInfo &info)
+{
+	int64_t fd, offset, length;
+	if (!RangeArgs(info, INT64_C(1) << 53, &fd, &offset, &length))
+		return info.Env().Undefined();
+	auto *worker = new CachestatWorker(info.Env(), static_cast<int>(fd), offset, length);
+	worker->Queue();
+	return worker->Promise();
+}
+
+} // namespace
+
+void InitResidency(Napi::Env env, Napi::Object exports)
+{
+	exports.Set("mincore", Napi::Function::New(env, Mincore, "mincore"));
+	exports.Set("cachestat", Napi::Function::New(env, CachestatCall, "cachestat"));
+}

@@ -1,0 +1,73 @@
+// Opens a file named by the image inside the restored process's root, read-only, never leaving that
+// root, and checks that it is still the file that was captured.
+import { close, constants, fstat, open, type BigIntStats } from 'node:fs';
+import { promisify } from 'node:util';
+import type { ImageFile } from '../proto/image.js';
+import { isSystemError, native, Resolver } from './native.js';
+
+export interface OpenedFile {
+	fd: number;
+	stat: BigIntStats;
+	resolver: 'openat2' | 'walk';
+}
+
+export type OpenOutcome = { ok: true; file: OpenedFile } | { ok: false; reason: string };
+
+function kind(mode: number): string {
+	switch (mode & constants.S_IFMT) {
+		case constants.S_IFIFO: return 'a FIFO';
+		case constants.S_IFCHR: return 'a character device';
+		case constants.S_IFBLK: return 'a block device';
+		case constants.S_IFSOCK: return 'a socket';
+		case constants.S_IFDIR: return 'a directory';
+		case constants.S_IFLNK: return 'a symlink';
+		default: return `not a regular file (mode ${mode.toString(8)})`;
+	}
+}
+
+const WHY: Record<string, string> = {
+	ENOENT: 'not found in the root',
+	ELOOP: 'a symlink on the way (without openat2 links are not followed)',
+	EXDEV: 'the path would leave the root',
+	ENOTDIR: 'a path component is not a directory',
+	EACCES: 'permission denied',
+};
+
+/** Why the file at hand is not the captured one, or null when it is. */
+export function identityMismatch(file: ImageFile, stat: BigIntStats, compareInode: boolean): string | null {
+	const want = file.identity;
+	if (stat.size !== BigInt(want.size)) return `size changed: captured ${want.size} bytes, now ${stat.size}`;
+	if (want.mtimeNs !== 0n && stat.mtimeNs !== want.mtimeNs) return `modified since capture (mtime ${want.mtimeNs} ns, now ${stat.mtimeNs} ns)`;
+	if (compareInode && want.inode !== 0n && stat.ino !== want.inode) return `a different file (inode ${want.inode}, now ${stat.ino})`;
+	return null;
+}
+
+export async function openInRoot(rootFd: number, file: ImageFile, compareInode: boolean, resolver = Resolver.Auto): Promise<OpenOutcome> {
+	let opened;
+	try {
+		opened = await native().openInRoot(rootFd, file.path, resolver);
+	} catch (err) {
+		if (!isSystemError(err)) throw err;
+		return { ok: false, reason: `${WHY[err.code] ?? 'cannot be opened'} (${err.code} from ${err.syscall})` };
+	}
+	if (opened.fd < 0) return { ok: false, reason: `is ${kind(opened.mode)}, not a regular file` };
+	try {
+		const stat = await fstatBig(opened.fd);
+		const mismatch = identityMismatch(file, stat, compareInode);
+		if (mismatch === null) return { ok: true, file: { fd: opened.fd, stat, resolver: opened.resolver } };
+		await closeFd(opened.fd);
+		return { ok: false, reason: mismatch };
+	} catch (err) {
+		await closeFd(opened.fd);
+		throw err;
+	}
+}
+
+const fstatBig = promisify((fd: number, cb: (err: NodeJS.ErrnoException | null, st: BigIntStats) => void) => fstat(fd, { bigint: true }, cb));
+export const closeFd: (fd: number) => Promise<void> = promisify(close);
+const openRaw = promisify(open);
+
+/** Opens the root directory itself: the fd the native resolver starts from. */
+export function openRoot(dir: string): Promise<number> {
+	return openRaw(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+}

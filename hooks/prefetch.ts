@@ -1,0 +1,145 @@
+// One prefetch run, shared by the detached prefetcher and `hotcache prefetch`: open the image's files
+// inside the root, plan, fetch hot pages (then re-read them so they land active), then warm ones,
+// within the memory budget and the bandwidth cap, recording every step.
+import os from 'node:os';
+import type { HotcacheImage } from '../proto/image.js';
+import { type Config } from './config.js';
+import { activate, fetchChunks, type ChunkResult, type FetchFile } from './fetch.js';
+import { memoryBudget } from './memory-budget.js';
+import { native } from './native.js';
+import { closeFd, openInRoot, openRoot } from './open-in-root.js';
+import { pagesIn, planChunks, truncateToBudget, type PlanFile } from './plan.js';
+import { readaheadCapBytes } from './readahead-cap.js';
+import { describe, type Recorder, type Totals } from './record.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** Hot pages right after each saved fd offset that are fetched before anything else. */
+export const RESUME_BYTES = 8 << 20;
+const STATUS_INTERVAL_MS = 250;
+
+export interface PrefetchRequest {
+	image: HotcacheImage;
+	/** Where the image came from, for the record. */
+	imageLabel: string;
+	/** The restored process's root ("/" when it has none of its own). */
+	root: string;
+	config: Pick<Config, 'workers' | 'bandwidth' | 'activate'>;
+	recorder: Recorder;
+	signal: AbortSignal;
+	/** Overrides the memory budget measured on this host (bytes). */
+	budgetBytes?: number;
+	onProgress?(donePages: number, totalPages: number): void;
+}
+
+export interface PrefetchSummary extends Totals {
+	stopped: string | null;
+	filesPlanned: number;
+	filesSkipped: number;
+}
+
+export async function runPrefetch(req: PrefetchRequest): Promise<PrefetchSummary> {
+	const { image, recorder, config } = req;
+	const pageSize = native().pageSize();
+	recorder.event({ kind: 'start', pid: process.pid, image: req.imageLabel, root: req.root, workers: config.workers, bandwidth: config.bandwidth, activate: config.activate, pageSize });
+	if (image.capture.pageSize !== pageSize) {
+		const reason = `captured with ${image.capture.pageSize}-byte pages, this host has ${pageSize}`;
+		recorder.event({ kind: 'refused', reason });
+		recorder.status(`hotcache: nothing prefetched: ${reason}`);
+		return { ...emptyTotals(), stopped: reason, filesPlanned: 0, filesSkipped: image.files.length };
+	}
+
+	const rootFd = await openRoot(req.root);
+	// Inode numbers only mean the same file on the same host (or the same shared file system).
+	const compareInode = image.capture.host === os.hostname();
+	const files: FetchFile[] = [];
+	const planFiles: PlanFile[] = [];
+	let filesSkipped = 0;
+	try {
+		for (const file of image.files) {
+			if (req.signal.aborted) break;
+			const outcome = await openInRoot(rootFd, file, compareInode);
+			if (!outcome.ok) {
+				filesSkipped++;
+				recorder.event({ kind: 'skip', path: file.path, reason: outcome.reason });
+				continue;
+			}
+			const { fd, stat } = outcome.file;
+			const capBytes = readaheadCapBytes(stat.dev, pageSize);
+			const fdPages = file.fds.map((o) => Math.floor(o.offset / pageSize));
+			// Our own preads bring exactly the chunk: the WILLNEED before each one is the readahead.
+			await native().fadvise(fd, 0, 0, native().advice.RANDOM);
+			files.push({ fd, path: file.path });
+			planFiles.push({ ranges: file.ranges, fdPages, capPages: capBytes / pageSize });
+			recorder.event({ kind: 'file', path: file.path, resolver: outcome.file.resolver, capBytes, fdPages });
+		}
+	} finally {
+		await closeFd(rootFd);
+	}
+
+	try {
+		return await fetchPlan(req, files, planFiles, pageSize, filesSkipped);
+	} finally {
+		await Promise.all(files.map((f) => closeFd(f.fd)));
+	}
+}
+
+async function fetchPlan(req: PrefetchRequest, files: FetchFile[], planFiles: PlanFile[], pageSize: number, filesSkipped: number): Promise<PrefetchSummary> {
+	const { recorder, config, image } = req;
+	const ordered = planChunks(planFiles, { resumePages: RESUME_BYTES / pageSize, includeResident: image.capture.backend === 'mincore' });
+	const budget = req.budgetBytes !== undefined ? { bytes: req.budgetBytes, memAvailable: null, cgroupHeadroom: null } : memoryBudget();
+	const { chunks, leftOutPages } = truncateToBudget(ordered, Math.floor(budget.bytes / pageSize));
+	recorder.event({ kind: 'budget', budgetBytes: budget.bytes, memAvailable: budget.memAvailable, cgroupHeadroom: budget.cgroupHeadroom, pagesPlanned: pagesIn(chunks), leftOutPages });
+
+	const totals = emptyTotals();
+	totals.pagesAsked = pagesIn(chunks);
+	const t0 = performance.now();
+	let lastStatus = 0;
+	let done = 0;
+	const onChunk = (r: ChunkResult): void => {
+		totals.alreadyResident += Math.min(r.resident, r.chunk.count);
+		totals.fetched += r.fetched;
+		totals.missing += Math.max(0, r.chunk.count - r.resident - r.fetched);
+		totals.bytesRead += r.bytesRead;
+		done += r.chunk.count;
+		const c = r.chunk;
+		recorder.event({ kind: 'chunk', seq: r.seq, path: files[c.file]!.path, start: c.start, count: c.count, phase: c.phase, resident: r.resident, fetched: r.fetched, ms: Math.round(r.ms * 1000) / 1000, ...(r.error ? { error: r.error } : {}) });
+		req.onProgress?.(done, totals.pagesAsked);
+		const now = performance.now();
+		if (now - lastStatus >= STATUS_INTERVAL_MS) {
+			lastStatus = now;
+			recorder.status(describe(finish(totals, t0, pageSize), planFiles.length, filesSkipped, 'in progress'));
+		}
+	};
+
+	const options = {
+		workers: config.workers,
+		pageSize,
+		bucket: config.bandwidth > 0 ? new TokenBucket(config.bandwidth) : null,
+		signal: req.signal,
+	};
+	const hotEnd = chunks.findIndex((c) => c.phase !== 'resume' && c.phase !== 'hot');
+	const hot = hotEnd < 0 ? chunks : chunks.slice(0, hotEnd);
+	const rest = hotEnd < 0 ? [] : chunks.slice(hotEnd);
+	await fetchChunks(files, hot, { ...options, firstSeq: 0, onChunk });
+	if (config.activate && !req.signal.aborted && hot.length > 0) {
+		const ta = performance.now();
+		const pages = await activate(files, hot, options);
+		recorder.event({ kind: 'activate', pages, ms: Math.round(performance.now() - ta) });
+	}
+	await fetchChunks(files, rest, { ...options, firstSeq: hot.length, onChunk });
+
+	const stopped = req.signal.aborted ? String(req.signal.reason ?? 'aborted') : null;
+	const summary = { ...finish(totals, t0, pageSize), stopped, filesPlanned: planFiles.length, filesSkipped };
+	recorder.event({ kind: 'summary', ...summary });
+	recorder.status(describe(summary, planFiles.length, filesSkipped, stopped ? `stopped (${stopped})` : 'done'));
+	return summary;
+}
+
+function emptyTotals(): Totals {
+	return { pagesAsked: 0, alreadyResident: 0, fetched: 0, missing: 0, bytesRead: 0, seconds: 0, throughput: 0 };
+}
+
+function finish(t: Totals, t0: number, pageSize: number): Totals {
+	const seconds = (performance.now() - t0) / 1000;
+	return { ...t, seconds, throughput: seconds > 0 ? (t.fetched * pageSize) / seconds : 0 };
+}

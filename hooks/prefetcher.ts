@@ -1,0 +1,72 @@
+// The detached prefetcher the action script starts at pre-restore:
+//   node prefetcher.js RESTORE_DIR [--root DIR]
+// RESTORE_DIR holds the copied hotcache.img; the record and the status line go there too. Without
+// --root, a capture whose tree had its own root waits for the action script to write the restored
+// init pid (post-setup-namespaces or later) and resolves paths under /proc/<pid>/root.
+// Never fails loudly: every outcome ends up in the record and the status line that post-resume prints.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config.js';
+import { readImageFile } from './load-image.js';
+import { runPrefetch } from './prefetch.js';
+import { Recorder } from './record.js';
+import { pruneRestores, restoreFiles } from './state-dir.js';
+
+/** How long to wait for the restored init pid: a restore that takes longer is not worth prefetching for. */
+const INIT_PID_WAIT_MS = 60_000;
+const POLL_MS = 20;
+
+async function waitForInitRoot(dir: string, signal: AbortSignal): Promise<string | null> {
+	const file = path.join(dir, restoreFiles.initPid);
+	const deadline = Date.now() + INIT_PID_WAIT_MS;
+	while (Date.now() < deadline && !signal.aborted) {
+		if (existsSync(file)) {
+			const pid = Number(readFileSync(file, 'utf8').trim());
+			if (Number.isInteger(pid) && pid > 0) return `/proc/${pid}/root`;
+		}
+		await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+	}
+	return null;
+}
+
+async function main(): Promise<void> {
+	const { positionals, values } = parseArgs({ options: { root: { type: 'string' } }, allowPositionals: true, strict: true });
+	const dir = positionals[0];
+	if (!dir) throw new Error('usage: prefetcher.js RESTORE_DIR [--root DIR]');
+	const config = loadConfig();
+	process.env.UV_THREADPOOL_SIZE = String(config.workers + 1);
+	const controller = new AbortController();
+	process.on('SIGTERM', () => controller.abort('SIGTERM'));
+
+	const recorder = new Recorder([path.join(dir, restoreFiles.record), ...(config.record ? [config.record] : [])], path.join(dir, restoreFiles.status));
+	try {
+		const loaded = await readImageFile(path.join(dir, restoreFiles.image));
+		if (!loaded.ok) {
+			recorder.event({ kind: 'refused', reason: loaded.reason });
+			recorder.status(`hotcache: nothing prefetched: ${loaded.reason}`);
+			return;
+		}
+		let root = values.root ?? (loaded.image.capture.ownRoot ? null : '/');
+		root ??= await waitForInitRoot(dir, controller.signal);
+		if (root === null) {
+			const reason = 'the capture had its own root, but neither --root nor the restored init pid became known';
+			recorder.event({ kind: 'refused', reason });
+			recorder.status(`hotcache: nothing prefetched: ${reason}`);
+			return;
+		}
+		await runPrefetch({ image: loaded.image, imageLabel: path.join(dir, restoreFiles.image), root, config, recorder, signal: controller.signal });
+	} catch (err) {
+		recorder.status(`hotcache: prefetcher failed: ${(err as Error).message}`);
+		throw err;
+	} finally {
+		recorder.close();
+		pruneRestores(config.stateDir, dir);
+	}
+}
+
+main().catch((err: unknown) => {
+	// stderr goes to prefetcher.log in the restore directory; the status line tells post-resume.
+	process.stderr.write(`hotcache prefetcher: ${(err as Error).stack ?? String(err)}\n`);
+	process.exitCode = 1;
+});

@@ -1,0 +1,65 @@
+// What the prefetcher did, as JSON lines: in the restore's state directory and, when the operator
+// asks (HOTCACHE_RECORD / --record), in a second file. Written synchronously so that a SIGTERM or a
+// crash leaves every event up to that point on disk. One-line status for CRIU's log beside it.
+import { closeSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import type { Phase } from './plan.js';
+
+export interface Totals {
+	pagesAsked: number;
+	alreadyResident: number;
+	fetched: number;
+	/** Pages asked that were still not resident after their chunk: evicted again, or I/O errors. */
+	missing: number;
+	bytesRead: number;
+	seconds: number;
+	/** Bytes made resident per second. */
+	throughput: number;
+}
+
+export type RecordEvent =
+	| { kind: 'start'; pid: number; image: string; root: string; workers: number; bandwidth: number; activate: boolean; pageSize: number }
+	| { kind: 'refused'; reason: string }
+	| { kind: 'skip'; path: string; reason: string }
+	| { kind: 'file'; path: string; resolver: string; capBytes: number; fdPages: number[] }
+	| { kind: 'budget'; budgetBytes: number; memAvailable: number | null; cgroupHeadroom: number | null; pagesPlanned: number; leftOutPages: number }
+	| { kind: 'chunk'; seq: number; path: string; start: number; count: number; phase: Phase; resident: number; fetched: number; ms: number; error?: string }
+	| { kind: 'activate'; pages: number; ms: number }
+	| ({ kind: 'summary'; stopped: string | null; filesPlanned: number; filesSkipped: number } & Totals);
+
+export class Recorder {
+	private readonly fds: number[];
+
+	constructor(
+		files: string[],
+		private readonly statusFile: string | null,
+	) {
+		this.fds = files.map((f) => openSync(f, 'a', 0o600));
+	}
+
+	event(e: RecordEvent): void {
+		const line = JSON.stringify({ t: new Date().toISOString(), ...e }) + '\n';
+		for (const fd of this.fds) writeSync(fd, line);
+	}
+
+	/** Replaces the one-line status atomically: post-resume may read it at any moment. */
+	status(text: string): void {
+		if (!this.statusFile) return;
+		writeFileSync(`${this.statusFile}.tmp`, text + '\n', { mode: 0o600 });
+		renameSync(`${this.statusFile}.tmp`, this.statusFile);
+	}
+
+	close(): void {
+		for (const fd of this.fds) closeSync(fd);
+	}
+}
+
+const MB = 1e6;
+
+/** `state`: "done", "in progress" or "stopped (why)". */
+export function describe(t: Totals, filesPlanned: number, filesSkipped: number, state: string): string {
+	return (
+		`hotcache: prefetch ${state}: ${t.fetched} pages fetched, ${t.alreadyResident} already resident, ` +
+		`${t.missing} not resident of ${t.pagesAsked} asked; ${(t.bytesRead / MB).toFixed(1)} MB read in ${t.seconds.toFixed(2)} s ` +
+		`(${(t.throughput / MB).toFixed(1)} MB/s); ${filesPlanned} files, ${filesSkipped} skipped`
+	);
+}

@@ -1,0 +1,33 @@
+// An optional bandwidth cap for shared links: a token bucket refilled at `rate` bytes per second,
+// holding at most one second's worth. The clock and sleep are injectable so the arithmetic is testable.
+export interface Clock {
+	now(): number; // milliseconds
+	sleep(ms: number): Promise<void>;
+}
+
+export const realClock: Clock = {
+	now: () => performance.now(),
+	sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export class TokenBucket {
+	private tokens: number;
+	private last: number;
+
+	constructor(
+		readonly rate: number,
+		private readonly clock: Clock = realClock,
+	) {
+		this.tokens = rate;
+		this.last = clock.now();
+	}
+
+	/** Waits until `bytes` may be sent; concurrent callers queue behind each other's debt. */
+	async take(bytes: number): Promise<void> {
+		const now = this.clock.now();
+		this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) * this.rate) / 1000);
+		this.last = now;
+		this.tokens -= bytes;
+		if (this.tokens < 0) await this.clock.sleep((-this.tokens * 1000) / this.rate);
+	}
+}
