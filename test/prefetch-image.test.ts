@@ -1,0 +1,85 @@
+// Hostile and corrupt images through the real prefetcher entry (the program the action script
+// starts): each is refused with a clear reason in the record and in the status line that post-resume
+// prints into CRIU's log, and nothing is fetched.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { encodeImage, HEADER_BYTES, MAGIC } from '../proto/image.js';
+import { projectRoot } from '../tools/project.js';
+import { diskTempDir, hot, image, imageFile, writeFile } from './prefetch-support.js';
+
+const run = promisify(execFile);
+const base = diskTempDir('image');
+const data = path.join(base, 'data');
+writeFile(data, 8 * 4096);
+const valid = encodeImage(image([imageFile(data, data, [hot(0, 8)])]));
+
+interface Outcome {
+	status: string;
+	events: { kind: string; reason?: string; path?: string }[];
+}
+
+async function prefetcher(name: string, img: Uint8Array): Promise<Outcome> {
+	const state = path.join(base, name);
+	const dir = path.join(state, 'restores', '1.1');
+	mkdirSync(dir, { recursive: true });
+	writeFileSync(path.join(dir, 'hotcache.img'), img);
+	await run(process.execPath, [path.join(projectRoot, 'dist/hooks/prefetcher.js'), dir], { env: { ...process.env, HOTCACHE_STATE_DIR: state, HOTCACHE_RECORD: '' }, timeout: 30_000 });
+	return {
+		status: readFileSync(path.join(dir, 'status'), 'utf8').trim(),
+		events: readFileSync(path.join(dir, 'record.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Outcome['events'][number]),
+	};
+}
+
+function withLength(length: number): Buffer {
+	const buf = Buffer.from(valid);
+	buf.writeUInt32LE(length, MAGIC.length);
+	return buf;
+}
+
+const hostile: [string, () => Uint8Array, RegExp][] = [
+	['truncated header', () => valid.subarray(0, 6), /image refused, truncated/],
+	['truncated payload', () => valid.subarray(0, valid.length - 3), /image refused, truncated: image payload is/],
+	['bad magic', () => Buffer.concat([Buffer.from('NOTCACHE'), valid.subarray(8)]), /image refused, bad-magic/],
+	['a huge length field', () => withLength(0xffffffff), /image refused, too-large/],
+	['garbage payload', () => Buffer.concat([valid.subarray(0, HEADER_BYTES), Buffer.alloc(valid.length - HEADER_BYTES, 0xff)]), /image refused, malformed/],
+	['a range past the end of the file', () => encodeImage(image([imageFile(data, data, [hot(4, 5)])])), /range 0 ends at page 9, past the file's 8 pages/],
+	['a huge range length', () => encodeImage(image([imageFile(data, data, [hot(0, 2 ** 45)])])), /range length \d+ is out of range/],
+	['a path with ".."', () => encodeImage(image([imageFile(data, '/var/tmp/../etc/shadow', [hot(0, 1)])])), /contains '\.\.'/],
+	['a relative path', () => encodeImage(image([imageFile(data, 'etc/passwd', [hot(0, 1)])])), /is not absolute/],
+];
+
+for (const [name, make, reason] of hostile) {
+	test(`an image with ${name} is refused with a reason`, async () => {
+		const out = await prefetcher(name.replace(/\W+/g, '-'), make());
+		const refused = out.events.find((e) => e.kind === 'refused');
+		assert.ok(refused, `no refusal recorded: ${JSON.stringify(out.events)}`);
+		assert.match(refused!.reason!, reason);
+		assert.match(out.status, /^hotcache: nothing prefetched: image refused/);
+		assert.not.ok(out.events.some((e) => e.kind === 'chunk'), 'nothing is fetched');
+	});
+}
+
+test('files that cannot be used are skipped one by one with their reason; the rest is fetched', async () => {
+	const fifo = path.join(base, 'fifo');
+	await run('mkfifo', [fifo]);
+	const img = encodeImage(image([
+		{ ...imageFile(data, fifo, [hot(0, 1)]) },
+		imageFile(data, path.join(base, 'missing'), [hot(0, 1)]),
+		{ ...imageFile(data, data, [hot(0, 8)]), identity: { ...imageFile(data, data, []).identity, size: 4096 }, sizePages: 1, ranges: [hot(0, 1)] },
+		imageFile(data, data, [hot(0, 8)]),
+	]));
+	const out = await prefetcher('skips', img);
+	const skips = out.events.filter((e) => e.kind === 'skip').map((e) => `${e.path}: ${e.reason}`);
+	assert.is(skips.length, 3, skips.join('\n'));
+	assert.match(skips[0]!, /is a FIFO, not a regular file/);
+	assert.match(skips[1]!, /not found in the root \(ENOENT from openat2\)/);
+	assert.match(skips[2]!, /size changed: captured 4096 bytes, now 32768/);
+	assert.match(out.status, /^hotcache: prefetch done: .* of 8 asked; .* 1 files, 3 skipped$/);
+});
+
+test.after(() => rmSync(base, { recursive: true, force: true }));
+test.run();

@@ -1,0 +1,99 @@
+// Resolving the image's paths inside the restored root: links out of the root are not followed, ".."
+// does not escape, FIFOs and devices are refused without being opened, changed files are skipped.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { closeSync, fstatSync, mkdirSync, rmSync, symlinkSync, truncateSync, utimesSync } from 'node:fs';
+import path from 'node:path';
+import { closeFd, openInRoot, openRoot, type OpenOutcome } from '../hooks/open-in-root.js';
+import { Resolver } from '../hooks/native.js';
+import { testUnless } from './support.js';
+import { diskTempDir, hot, imageFile, writeFile } from './prefetch-support.js';
+
+const base = diskTempDir('resolve');
+const root = path.join(base, 'root');
+const outside = path.join(base, 'outside');
+mkdirSync(path.join(root, 'data'), { recursive: true });
+mkdirSync(outside);
+const inRootFile = path.join(root, 'data/file');
+const secret = path.join(outside, 'secret');
+writeFile(inRootFile, 3 * 4096);
+writeFile(secret, 4096);
+symlinkSync(secret, path.join(root, 'link-abs')); // absolute target outside the root
+symlinkSync('../../outside/secret', path.join(root, 'data/link-rel')); // climbs out of the root
+symlinkSync('/', path.join(root, 'to-slash'));
+symlinkSync('file', path.join(root, 'data/link-in')); // stays inside
+const isRoot = process.getuid?.() === 0;
+spawnSync('mkfifo', [path.join(root, 'fifo')]);
+if (isRoot) spawnSync('mknod', [path.join(root, 'null'), 'c', '1', '3']);
+
+/** Opens `imagePath` in the root as an entry describing `realFile` (so identity matches when it is that file). */
+async function open(imagePath: string, realFile: string, resolver = Resolver.Auto): Promise<OpenOutcome> {
+	const rootFd = await openRoot(root);
+	try {
+		return await openInRoot(rootFd, imageFile(realFile, imagePath, [hot(0, 1)]), true, resolver);
+	} finally {
+		await closeFd(rootFd);
+	}
+}
+
+function refusedBecause(outcome: OpenOutcome, pattern: RegExp): void {
+	assert.ok(!outcome.ok, `expected a refusal, the file was opened`);
+	if (!outcome.ok) assert.match(outcome.reason, pattern);
+}
+
+for (const [name, resolver] of [['openat2', Resolver.Openat2], ['the O_NOFOLLOW walk', Resolver.Walk]] as const) {
+	test(`${name}: a regular file inside the root opens read-only`, async () => {
+		const outcome = await open('/data/file', inRootFile, resolver);
+		assert.ok(outcome.ok, outcome.ok ? '' : outcome.reason);
+		if (!outcome.ok) return;
+		assert.is(outcome.file.resolver, name === 'openat2' ? 'openat2' : 'walk');
+		assert.is(outcome.file.stat.ino, fstatSync(outcome.file.fd, { bigint: true }).ino);
+		closeSync(outcome.file.fd);
+	});
+
+	test(`${name}: a symlink pointing out of the root is not followed`, async () => {
+		for (const p of ['/link-abs', '/data/link-rel', `/to-slash${secret}`]) {
+			const outcome = await open(p, secret, resolver);
+			refusedBecause(outcome, /not found in the root|symlink/);
+		}
+	});
+
+	test(`${name}: ".." does not escape the root`, async () => {
+		refusedBecause(await open('/../outside/secret', secret, resolver), /not found in the root|leave the root/);
+		refusedBecause(await open('/data/../../outside/secret', secret, resolver), /not found in the root|leave the root/);
+	});
+
+	test(`${name}: a FIFO is refused without being opened`, async () => {
+		refusedBecause(await open('/fifo', inRootFile, resolver), /is a FIFO, not a regular file/);
+	});
+}
+
+test('openat2 follows a link that stays inside the root; the walk refuses every link', async () => {
+	const viaOpenat2 = await open('/data/link-in', inRootFile, Resolver.Openat2);
+	assert.ok(viaOpenat2.ok);
+	if (viaOpenat2.ok) closeSync(viaOpenat2.file.fd);
+	refusedBecause(await open('/data/link-in', inRootFile, Resolver.Walk), /symlink/);
+});
+
+testUnless(isRoot ? null : 'creating a device node needs root', test, 'a device is refused without being opened', async () => {
+	refusedBecause(await open('/null', inRootFile), /is a character device, not a regular file/);
+});
+
+test('a file whose size or mtime changed since the capture is skipped with the reason', async () => {
+	const entryBefore = imageFile(inRootFile, '/data/file', [hot(0, 1)]);
+	const rootFd = await openRoot(root);
+	try {
+		utimesSync(inRootFile, new Date(), new Date(Date.now() + 5000));
+		refusedBecause(await openInRoot(rootFd, entryBefore, true), /modified since capture/);
+		const entryNow = imageFile(inRootFile, '/data/file', [hot(0, 1)]);
+		truncateSync(inRootFile, 4096);
+		refusedBecause(await openInRoot(rootFd, entryNow, true), /size changed: captured 12288 bytes, now 4096/);
+	} finally {
+		await closeFd(rootFd);
+		writeFile(inRootFile, 3 * 4096);
+	}
+});
+
+test.after(() => rmSync(base, { recursive: true, force: true }));
+test.run();

@@ -1,0 +1,89 @@
+// Helpers shared by the restore-side tests: images of real files, and files on a real disk.
+import { closeSync, fsyncSync, mkdtempSync, openSync, statSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Hotness, type HotcacheImage, type ImageFile, type PageRange } from '../proto/image.js';
+import { native } from '../hooks/native.js';
+
+export const PAGE = 4096;
+
+/** A temporary directory on the real disk (/var/tmp), where the page cache behaves as in production. */
+export function diskTempDir(prefix: string): string {
+	return mkdtempSync(path.join('/var/tmp', `hotcache-${prefix}-`));
+}
+
+/** A file of `bytes` random bytes, synced to disk. */
+export function writeFile(file: string, bytes: number): void {
+	const fd = openSync(file, 'w', 0o644);
+	const block = randomBytes(1 << 20);
+	for (let done = 0; done < bytes; done += block.length) writeSync(fd, block, 0, Math.min(block.length, bytes - done));
+	fsyncSync(fd);
+	closeSync(fd);
+}
+
+/** Drops a file's clean pages from the page cache (fsync first so every page is clean). */
+export async function evict(file: string): Promise<void> {
+	const fd = openSync(file, 'r');
+	try {
+		fsyncSync(fd);
+		await native().fadvise(fd, 0, 0, native().advice.DONTNEED);
+	} finally {
+		closeSync(fd);
+	}
+}
+
+export async function residency(file: string): Promise<Uint8Array> {
+	const fd = openSync(file, 'r');
+	try {
+		return await native().mincore(fd, 0, statSync(file).size);
+	} finally {
+		closeSync(fd);
+	}
+}
+
+/** An image entry for `file` as it is on disk now; `path` is how the image names it. */
+export function imageFile(file: string, imagePath: string, ranges: PageRange[], fdOffsets: number[] = []): ImageFile {
+	const st = statSync(file, { bigint: true });
+	return {
+		path: imagePath,
+		identity: { size: Number(st.size), mtimeNs: st.mtimeNs, inode: st.ino, dev: st.dev, handle: new Uint8Array(), handleType: 0 },
+		fds: fdOffsets.map((offset, i) => ({ pid: 1, fd: 3 + i, offset })),
+		mapped: false,
+		sizePages: Math.ceil(Number(st.size) / PAGE),
+		dirtySynced: false,
+		ranges,
+	};
+}
+
+export function image(files: ImageFile[], ownRoot = false): HotcacheImage {
+	return {
+		version: 1,
+		capture: {
+			host: os.hostname(),
+			kernel: os.release(),
+			timeNs: 0n,
+			backend: 'kpageflags',
+			lru: 'classic',
+			hotWarmExact: true,
+			pageSize: PAGE,
+			durationMs: 0,
+			rootPid: 1,
+			ownRoot,
+			partial: false,
+			partialReason: '',
+			tool: 'test',
+		},
+		files,
+	};
+}
+
+export const hot = (start: number, count: number): PageRange => ({ start, count, hotness: Hotness.Hot });
+export const warm = (start: number, count: number): PageRange => ({ start, count, hotness: Hotness.Warm });
+export const residentOnly = (start: number, count: number): PageRange => ({ start, count, hotness: Hotness.Resident });
+
+export function ones(vec: Uint8Array, from = 0, to = vec.length): number {
+	let n = 0;
+	for (let i = from; i < to; i++) n += vec[i]!;
+	return n;
+}
