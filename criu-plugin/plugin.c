@@ -1,3 +1,179 @@
-/* Skeleton; the dump-side issue fills it in. */
-int hotcache_plugin_skeleton(void);
-int hotcache_plugin_skeleton(void) { return 0; }
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The CRIU plugin: at dump time, records the hot page cache of the frozen
+ * process tree into hotcache.img in the image directory.
+ *
+ * When: at the earliest point where the tree is frozen and the image
+ * directory is open, before anything can ship the images:
+ *   CRIU >= 4.1  the first CHECKPOINT_DEVICES call (the root pid comes
+ *                first); on 4.x exit(DUMP) runs after the post-dump script,
+ *                too late for tools that ship the images from there;
+ *   CRIU < 4.1   exit(DUMP), which runs before post-dump there.
+ * exit(DUMP) also catches the case where CHECKPOINT_DEVICES never reached
+ * us (another plugin answered it first).
+ *
+ * Never breaks a dump: init() returns 0, hooks return -ENOTSUP so that other
+ * plugins still see them, and every failure is logged and swallowed, except
+ * in strict mode, where a failed capture at CHECKPOINT_DEVICES fails the dump.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+#include "config.h"
+#include "criu-abi.h"
+#include "image.h"
+#include "log.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* State of one CRIU run, from init() to exit(). */
+struct plugin_run {
+	bool active;		/* a final dump: capture once */
+	bool collected;		/* the capture ran (successfully or not) */
+	struct hc_config cfg;
+};
+
+static struct plugin_run run;
+
+static int plugin_init(int stage);
+static void plugin_exit(int stage, int ret);
+
+/*
+ * Announces 10 hooks, the count of CRIU 3.17: a larger count makes 3.x
+ * refuse the plugin. Raised at load time once the running CRIU is known to
+ * be 4.1 or newer (see probe_criu()).
+ */
+EXPORT struct criu_abi_plugin_desc CR_PLUGIN_DESC = {
+	.name = "hotcache",
+	.init = plugin_init,
+	.exit = plugin_exit,
+	.version = CRIU_ABI_PLUGIN_VERSION,
+	.max_hooks = CRIU_ABI_HOOK_COUNT_3X,
+};
+
+/* Captures the tree of @pid into the image directory; 0 or -errno, all logged. */
+static int collect(int pid, const char *when)
+{
+	struct hc_capture_opts opts = {
+		.backend = run.cfg.backend,
+		.tool = CR_PLUGIN_DESC.max_hooks > CRIU_ABI_HOOK_COUNT_3X ? "criu-plugin (criu >= 4.1)" : "criu-plugin (criu < 4.1)",
+		.time_limit_ms = run.cfg.time_limit_ms,
+	};
+	struct hc_capture c;
+	struct hc_totals t;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int dirfd, ret;
+
+	run.collected = true;
+	dirfd = criu_get_image_dir();
+	if (dirfd < 0) {
+		pr_err("no image directory at %s: nothing captured", when);
+		return -EBADF;
+	}
+	ret = hc_capture_begin(&c, &opts);
+	if (ret < 0) {
+		pr_err("no usable backend: nothing captured");
+		return ret;
+	}
+	ret = hc_capture_tree(&c, pid);
+	hc_capture_end(&c);
+	if (ret == 0)
+		ret = hc_image_pack(&c, &buf, &len);
+	if (ret == 0)
+		ret = hc_image_write_at(dirfd, buf, len);
+	if (ret == 0) {
+		hc_capture_totals(&c, &t);
+		pr_info("captured %llu files, %llu pages, %llu hot, %llu warm, backend %s, %u ms, at %s%s%s",
+			(unsigned long long)t.files, (unsigned long long)t.resident, (unsigned long long)t.hot,
+			(unsigned long long)t.warm, hc_backend_name(c.backend), c.duration_ms, when,
+			c.partial ? ", partial: " : "", c.partial ? c.partial_reason : "");
+	} else {
+		pr_err("no " HC_IMAGE_FILE " written (%s)", strerror(-ret));
+	}
+	free(buf);
+	hc_capture_free(&c);
+	return ret;
+}
+
+static int plugin_init(int stage)
+{
+	memset(&run, 0, sizeof(run));
+	switch (stage) {
+	case CRIU_ABI_STAGE_DUMP:
+		hc_config_load(&run.cfg, HC_CONFIG_FILE);
+		run.active = true;
+		pr_info("will capture at %s (backend %s%s)",
+			CR_PLUGIN_DESC.max_hooks > CRIU_ABI_HOOK_COUNT_3X ? "CHECKPOINT_DEVICES" : "exit(DUMP)",
+			hc_backend_name(run.cfg.backend), run.cfg.strict ? ", strict" : "");
+		break;
+	case CRIU_ABI_STAGE_PRE_DUMP:
+		pr_info("pre-dump: disabled, the final dump captures the page cache");
+		break;
+	default:
+		pr_info("disabled at restore: the action script prefetches");
+		break;
+	}
+	return 0;
+}
+
+static int checkpoint_devices(int pid)
+{
+	int ret;
+
+	if (!run.active || run.collected)
+		return -ENOTSUP;
+	ret = collect(pid, "CHECKPOINT_DEVICES");
+	if (ret < 0 && run.cfg.strict) {
+		pr_err("strict mode: failing the dump");
+		return -EIO;
+	}
+	/* Not "handled": other plugins must still see this hook. */
+	return -ENOTSUP;
+}
+
+/* The host pid of CRIU's root task (exit(DUMP) gets none); 0 if unknown. */
+static int criu_root_pid(void)
+{
+	struct criu_abi_pstree_item **root = dlsym(RTLD_DEFAULT, "root_item");
+
+	if (!root || !*root || !(*root)->pid) {
+		pr_err("cannot find CRIU's root task (root_item): nothing captured");
+		return 0;
+	}
+	return (*root)->pid->real;
+}
+
+static void plugin_exit(int stage, int ret)
+{
+	int pid;
+
+	if (stage == CRIU_ABI_STAGE_DUMP && run.active && !run.collected) {
+		if (ret != 0) {
+			pr_info("the dump failed: nothing captured");
+		} else {
+			pid = criu_root_pid();
+			if (pid > 0 && collect(pid, "exit(DUMP)") < 0 && run.cfg.strict)
+				pr_err("strict mode: the capture failed, but exit(DUMP) cannot fail the dump");
+		}
+	}
+	memset(&run, 0, sizeof(run));
+}
+
+/*
+ * Runs at dlopen(), before CRIU checks the descriptor and sets up a hook
+ * list for each of the max_hooks slots: that is the only moment the count
+ * can be raised safely. checkpoint_devices() is a CRIU function that appears
+ * in 4.1, the first release where CHECKPOINT_DEVICES fires at dump only.
+ */
+static void __attribute__((constructor)) probe_criu(void)
+{
+	if (!dlsym(RTLD_DEFAULT, "checkpoint_devices"))
+		return;
+	CR_PLUGIN_DESC.max_hooks = CRIU_ABI_HOOK_COUNT_41;
+	CR_PLUGIN_DESC.hooks[CRIU_ABI_HOOK_CHECKPOINT_DEVICES] = (void *)checkpoint_devices;
+}

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Residency only: every cached page is "resident", nothing is hot or warm. */
+#include "backend.h"
+#include "window.h"
+
+static int mincore_open(struct hc_backend *b)
+{
+	b->hot_warm_exact = false;
+	return 0;
+}
+
+static int emit_residency(void *ctx, struct hc_window *w)
+{
+	struct hc_ranges *out = ctx;
+	size_t i = 0;
+
+	while (i < w->n) {
+		size_t j;
+		int ret;
+
+		if (!(w->vec[i] & 1)) {
+			i++;
+			continue;
+		}
+		for (j = i; j < w->n && (w->vec[j] & 1); j++)
+			;
+		ret = hc_ranges_add(out, w->first + i, j - i, HC_CLASS_RESIDENT);
+		if (ret < 0)
+			return ret;
+		i = j;
+	}
+	return 0;
+}
+
+static int mincore_scan(struct hc_backend *b, int fd, uint64_t size_pages, struct hc_ranges *out)
+{
+	return hc_window_each(fd, size_pages, b->page_size, emit_residency, out);
+}
+
+const struct hc_backend_ops hc_backend_mincore = {
+	.id = HC_BACKEND_MINCORE,
+	.name = "mincore",
+	.open = mincore_open,
+	.scan = mincore_scan,
+};

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Backend selection and the parts every backend shares. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "log.h"
+
+/* Best first. */
+static const struct hc_backend_ops *const all_backends[] = {
+	&hc_backend_kmod,
+	&hc_backend_kpageflags,
+	&hc_backend_mincore,
+};
+
+#define N_BACKENDS (sizeof(all_backends) / sizeof(all_backends[0]))
+
+int hc_backend_parse(const char *name, enum hc_backend_id *id)
+{
+	size_t i;
+
+	if (!strcmp(name, "auto")) {
+		*id = HC_BACKEND_AUTO;
+		return 0;
+	}
+	for (i = 0; i < N_BACKENDS; i++) {
+		if (!strcmp(name, all_backends[i]->name)) {
+			*id = all_backends[i]->id;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *hc_backend_name(enum hc_backend_id id)
+{
+	size_t i;
+
+	for (i = 0; i < N_BACKENDS; i++)
+		if (all_backends[i]->id == id)
+			return all_backends[i]->name;
+	return "auto";
+}
+
+enum hc_lru hc_kernel_lru(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/lru_gen/enabled", "re");
+	unsigned long caps = 0;
+	int ok;
+
+	/* Absent: the kernel has no MGLRU at all. */
+	if (!f)
+		return HC_LRU_CLASSIC;
+	ok = fscanf(f, "%lx", &caps) == 1;
+	fclose(f);
+	if (!ok) {
+		pr_warn("cannot parse /sys/kernel/mm/lru_gen/enabled; assuming MGLRU");
+		return HC_LRU_MGLRU;
+	}
+	return caps ? HC_LRU_MGLRU : HC_LRU_CLASSIC;
+}
+
+static int try_open(struct hc_backend *b, const struct hc_backend_ops *ops)
+{
+	int ret, i;
+
+	memset(b, 0, sizeof(*b));
+	b->ops = ops;
+	for (i = 0; i < HC_BACKEND_FDS; i++)
+		b->fds[i] = -1;
+	b->page_size = sysconf(_SC_PAGESIZE);
+	b->lru = hc_kernel_lru();
+	ret = ops->open(b);
+	if (ret < 0)
+		hc_backend_close(b);
+	return ret;
+}
+
+int hc_backend_open(struct hc_backend *b, enum hc_backend_id want)
+{
+	size_t i;
+
+	for (i = 0; i < N_BACKENDS; i++) {
+		const struct hc_backend_ops *ops = all_backends[i];
+
+		if (want != HC_BACKEND_AUTO && ops->id != want)
+			continue;
+		if (try_open(b, ops) == 0) {
+			pr_debug("backend %s, %s LRU%s", ops->name, b->lru == HC_LRU_MGLRU ? "MGLRU" : "classic",
+				 b->hot_warm_exact ? "" : ", hot and warm not told apart");
+			return 0;
+		}
+		if (want != HC_BACKEND_AUTO) {
+			pr_err("backend %s was asked for and is not usable here", ops->name);
+			return -ENODEV;
+		}
+	}
+	pr_err("no page-cache backend is usable here");
+	return -ENODEV;
+}
+
+int hc_backend_scan(struct hc_backend *b, int fd, uint64_t size_pages, struct hc_ranges *out)
+{
+	return b->ops->scan(b, fd, size_pages, out);
+}
+
+void hc_backend_close(struct hc_backend *b)
+{
+	int i;
+
+	for (i = 0; i < HC_BACKEND_FDS; i++) {
+		if (b->fds[i] >= 0)
+			close(b->fds[i]);
+		b->fds[i] = -1;
+	}
+}

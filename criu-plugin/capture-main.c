@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hotcache-capture: the plugin's capture, without CRIU.
+ *
+ *   hotcache-capture [--backend B] [--out DIR] (--pid PID | FILE...)
+ *       captures and writes DIR/hotcache.img (atomically), or the framed
+ *       image to stdout;
+ *   hotcache-capture --check IMAGE
+ *       validates an image as the plugin's bounds require and prints its
+ *       counts as one JSON line.
+ * Exit codes: 0 done, 1 failure, 2 usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "image.h"
+#include "log.h"
+
+#define USAGE "usage: hotcache-capture [--backend kmod|kpageflags|mincore] [--out DIR] (--pid PID | FILE...)\n" \
+	      "       hotcache-capture --check IMAGE\n"
+
+static int usage(const char *why)
+{
+	fprintf(stderr, "hotcache-capture: %s\n" USAGE, why);
+	return 2;
+}
+
+static int check(const char *file)
+{
+	static uint8_t buf[HC_HEADER_BYTES + HC_LIMIT_IMAGE_BYTES + 1];
+	struct hc_image_counts n;
+	enum hc_image_error e;
+	char why[256] = "";
+	size_t len = 0;
+	ssize_t r;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		pr_perror("cannot open %s", file);
+		return 1;
+	}
+	/* One byte past the largest valid image is enough to call it too large. */
+	while (len < sizeof(buf) && (r = read(fd, buf + len, sizeof(buf) - len)) > 0)
+		len += (size_t)r;
+	close(fd);
+	e = len == sizeof(buf) ? HC_IMAGE_TOO_LARGE : hc_image_check(buf, len, &n, why, sizeof(why));
+	if (e != HC_IMAGE_OK) {
+		/* The message is ours and holds no quotes or backslashes except from a path. */
+		for (char *p = why; *p; p++)
+			if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+				*p = '?';
+		printf("{\"ok\":false,\"kind\":\"%s\",\"message\":\"%s\"}\n", hc_image_error_kind(e), why);
+		return 1;
+	}
+	printf("{\"ok\":true,\"files\":%llu,\"ranges\":%llu,\"resident\":%llu,\"hot\":%llu,\"warm\":%llu,\"fds\":%llu}\n",
+	       (unsigned long long)n.files, (unsigned long long)n.ranges, (unsigned long long)n.resident,
+	       (unsigned long long)n.hot, (unsigned long long)n.warm, (unsigned long long)n.fds);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "backend", required_argument, NULL, 'b' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "check", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct hc_capture_opts opts = { .backend = HC_BACKEND_AUTO, .tool = "hotcache-capture" };
+	const char *out = NULL, *env = getenv("HOTCACHE_BACKEND");
+	struct hc_capture c;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	long pid = 0;
+	int opt, ret, i, dirfd;
+	char *end;
+
+	if (env && hc_backend_parse(env, &opts.backend) < 0)
+		return usage("HOTCACHE_BACKEND names no backend");
+	while ((opt = getopt_long(argc, argv, "b:o:p:c:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'b':
+			if (hc_backend_parse(optarg, &opts.backend) < 0)
+				return usage("unknown backend");
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'p':
+			pid = strtol(optarg, &end, 10);
+			if (*end || pid <= 0 || pid > 0x3fffffff)
+				return usage("--pid needs a process id");
+			break;
+		case 'c':
+			if (optind != argc)
+				return usage("--check takes one image and nothing else");
+			return check(optarg);
+		case 'h':
+			fputs(USAGE, stdout);
+			return 0;
+		default:
+			return usage("bad option");
+		}
+	}
+	if ((pid != 0) == (optind < argc))
+		return usage("give either --pid or files");
+	if (!out && isatty(STDOUT_FILENO))
+		return usage("refusing to write a binary image to a terminal; use --out DIR or a pipe");
+	if (hc_capture_begin(&c, &opts) < 0)
+		return 1;
+	ret = 0;
+	if (pid)
+		ret = hc_capture_tree(&c, (pid_t)pid);
+	for (i = optind; i < argc && ret == 0; i++)
+		ret = hc_capture_path(&c, argv[i]);
+	hc_capture_end(&c);
+	if (ret == 0)
+		ret = hc_image_pack(&c, &buf, &len);
+	if (ret == 0 && out) {
+		dirfd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0) {
+			pr_perror("cannot open %s", out);
+			ret = -errno;
+		} else {
+			ret = hc_image_write_at(dirfd, buf, len);
+			close(dirfd);
+		}
+	} else if (ret == 0) {
+		ret = hc_image_write_fd(STDOUT_FILENO, buf, len);
+	}
+	if (ret == 0) {
+		struct hc_totals t;
+
+		hc_capture_totals(&c, &t);
+		pr_info("%llu files, %llu pages, %llu hot, %llu warm, backend %s, %u ms%s%s",
+			(unsigned long long)t.files, (unsigned long long)t.resident, (unsigned long long)t.hot,
+			(unsigned long long)t.warm, hc_backend_name(c.backend), c.duration_ms,
+			c.partial ? ", partial: " : "", c.partial ? c.partial_reason : "");
+	}
+	free(buf);
+	hc_capture_free(&c);
+	return ret == 0 ? 0 : 1;
+}

@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cachestat.h"
+#include "capture.h"
+#include "log.h"
+#include "path.h"
+#include "proc.h"
+
+static uint64_t now_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void hc_capture_partial(struct hc_capture *c, const char *fmt, ...)
+{
+	char reason[sizeof(c->partial_reason)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	pr_warn("capture is partial: %s", reason);
+	/* The first reason is the one that explains the rest. */
+	if (!c->partial)
+		memcpy(c->partial_reason, reason, sizeof(reason));
+	c->partial = true;
+}
+
+int hc_capture_begin(struct hc_capture *c, const struct hc_capture_opts *opts)
+{
+	struct utsname uts;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->started_ns = now_ns(CLOCK_MONOTONIC);
+	c->time_ns = now_ns(CLOCK_REALTIME);
+	if (opts->time_limit_ms)
+		c->deadline_ns = c->started_ns + (uint64_t)opts->time_limit_ms * 1000000ull;
+	if (uname(&uts) == 0) {
+		snprintf(c->host, sizeof(c->host), "%s", uts.nodename);
+		snprintf(c->kernel, sizeof(c->kernel), "%s", uts.release);
+	}
+	c->tool = opts->tool;
+	c->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+	c->ranges_left = HC_LIMIT_RANGES;
+	strcpy(c->root, "/");
+	c->dedup.cap = 1024;
+	c->dedup.slots = calloc(c->dedup.cap, sizeof(size_t));
+	if (!c->dedup.slots) {
+		pr_err("out of memory");
+		return -ENOMEM;
+	}
+	ret = hc_backend_open(&c->be, opts->backend);
+	if (ret < 0) {
+		free(c->dedup.slots);
+		c->dedup.slots = NULL;
+		return ret;
+	}
+	c->backend = c->be.ops->id;
+	c->lru = c->be.lru;
+	c->hot_warm_exact = c->be.hot_warm_exact;
+	return 0;
+}
+
+static size_t slot_of(const struct hc_dedup *d, uint64_t dev, uint64_t ino)
+{
+	uint64_t h = (dev * 0x9e3779b97f4a7c15ull) ^ (ino * 0xc2b2ae3d27d4eb4full);
+
+	return (size_t)(h ^ (h >> 29)) & (d->cap - 1);
+}
+
+static struct hc_file *lookup(struct hc_capture *c, uint64_t dev, uint64_t ino)
+{
+	size_t s;
+
+	for (s = slot_of(&c->dedup, dev, ino); c->dedup.slots[s]; s = (s + 1) & (c->dedup.cap - 1)) {
+		struct hc_file *f = &c->files[c->dedup.slots[s] - 1];
+
+		if (f->dev == dev && f->inode == ino)
+			return f;
+	}
+	return NULL;
+}
+
+/* Indexes files[index]; the table stays at most half full. */
+static int remember(struct hc_capture *c, size_t index)
+{
+	struct hc_dedup *d = &c->dedup;
+	const struct hc_file *f;
+	size_t s;
+
+	if ((index + 1) * 2 > d->cap) {
+		struct hc_dedup bigger = { .cap = d->cap * 2 };
+		size_t i;
+
+		bigger.slots = calloc(bigger.cap, sizeof(size_t));
+		if (!bigger.slots)
+			return -ENOMEM;
+		free(d->slots);
+		*d = bigger;
+		for (i = 0; i < index; i++)
+			if (remember(c, i) < 0)
+				return -ENOMEM;
+	}
+	f = &c->files[index];
+	for (s = slot_of(d, f->dev, f->inode); d->slots[s]; s = (s + 1) & (d->cap - 1))
+		;
+	d->slots[s] = index + 1;
+	return 0;
+}
+
+/* File systems whose "regular files" have no page cache worth keeping. */
+static bool pseudo_fs(int fd)
+{
+	static const long types[] = { PROC_SUPER_MAGIC,	  SYSFS_MAGIC,	   CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC,
+				      DEBUGFS_MAGIC,	  TRACEFS_MAGIC,   SECURITYFS_MAGIC,   BPF_FS_MAGIC,
+				      PSTOREFS_MAGIC,	  EFIVARFS_MAGIC };
+	struct statfs sfs;
+	size_t i;
+
+	if (fstatfs(fd, &sfs) < 0)
+		return false;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if ((long)sfs.f_type == types[i])
+			return true;
+	return false;
+}
+
+static int open_ro(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOATIME);
+
+	/* O_NOATIME needs ownership or CAP_FOWNER. */
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	return fd;
+}
+
+static void record_handle(struct hc_file *file, int fd)
+{
+	union {
+		struct file_handle fh;
+		unsigned char room[sizeof(struct file_handle) + HC_LIMIT_HANDLE_BYTES];
+	} h;
+	int mount_id;
+
+	h.fh.handle_bytes = HC_LIMIT_HANDLE_BYTES;
+	if (name_to_handle_at(fd, "", &h.fh, &mount_id, AT_EMPTY_PATH) < 0) {
+		pr_debug("no file handle for %s: %m", file->path);
+		return;
+	}
+	memcpy(file->handle, h.fh.f_handle, h.fh.handle_bytes);
+	file->handle_bytes = h.fh.handle_bytes;
+	file->handle_type = h.fh.handle_type;
+}
+
+/*
+ * The destination reads the file from shared storage, so dirty pages must
+ * reach it first. Without cachestat(2), a file some task can write is synced.
+ * Returns false when the file has no cached page at all (nothing to scan).
+ */
+static bool sync_if_dirty(struct hc_capture *c, struct hc_file *file, int fd, bool writable)
+{
+	struct hc_cachestat cs;
+	int ret = hc_cachestat(fd, &cs);
+	bool dirty = ret == 0 ? cs.dirty + cs.writeback > 0 : writable;
+
+	if (ret < 0 && ret != -ENOSYS)
+		pr_debug("cachestat of %s: %s", file->path, strerror(-ret));
+	if (dirty) {
+		if (fsync(fd) < 0)
+			hc_capture_partial(c, "fsync of %s failed: %m", file->path);
+		else
+			file->dirty_synced = true;
+	}
+	return ret < 0 || cs.cached > 0;
+}
+
+static int scan_pages(struct hc_capture *c, struct hc_file *file, int fd)
+{
+	int ret;
+
+	file->ranges.limit = c->ranges_left;
+	ret = hc_backend_scan(&c->be, fd, file->size_pages, &file->ranges);
+	c->ranges_left -= file->ranges.n;
+	if (ret == -E2BIG) {
+		hc_capture_partial(c, "more than %u page ranges", HC_LIMIT_RANGES);
+		return ret;
+	}
+	if (ret < 0)
+		hc_capture_partial(c, "scan of %s failed: %s", file->path, strerror(-ret));
+	return 0;
+}
+
+/*
+ * Adds the file open as @fd (seen from here as @host_path). *out is the new
+ * entry, or NULL when the file is skipped. A negative return stops the walk.
+ */
+static int add_file(struct hc_capture *c, int fd, const struct stat *st, const char *host_path, bool writable,
+		    struct hc_file **out)
+{
+	const char *path;
+	struct hc_file *file;
+
+	*out = NULL;
+	if (c->n_files >= HC_LIMIT_FILES) {
+		hc_capture_partial(c, "more than %u files", HC_LIMIT_FILES);
+		return -E2BIG;
+	}
+	if (c->deadline_ns && now_ns(CLOCK_MONOTONIC) > c->deadline_ns) {
+		hc_capture_partial(c, "time limit reached after %zu files", c->n_files);
+		return -ETIME;
+	}
+	if (st->st_nlink == 0 || pseudo_fs(fd)) {
+		pr_debug("skipping %s: deleted or on a pseudo file system", host_path);
+		return 0;
+	}
+	path = hc_path_in_root(host_path, c->root);
+	if (!path) {
+		pr_warn("skipping %s: outside the root %s of the process", host_path, c->root);
+		return 0;
+	}
+	if (!hc_path_ok(path, strlen(path))) {
+		hc_capture_partial(c, "a path cannot be recorded (too long, not UTF-8 or with '..')");
+		return 0;
+	}
+	if ((uint64_t)st->st_size / c->page_size >= HC_LIMIT_SIZE_PAGES) {
+		hc_capture_partial(c, "%s is larger than %llu pages", path, (unsigned long long)HC_LIMIT_SIZE_PAGES);
+		return 0;
+	}
+	if (c->n_files == c->cap_files) {
+		size_t cap = c->cap_files ? c->cap_files * 2 : 64;
+		struct hc_file *v = reallocarray(c->files, cap, sizeof(*v));
+
+		if (!v) {
+			hc_capture_partial(c, "out of memory after %zu files", c->n_files);
+			return -ENOMEM;
+		}
+		c->files = v;
+		c->cap_files = cap;
+	}
+	file = &c->files[c->n_files];
+	memset(file, 0, sizeof(*file));
+	file->path = strdup(path);
+	if (!file->path) {
+		hc_capture_partial(c, "out of memory after %zu files", c->n_files);
+		return -ENOMEM;
+	}
+	file->size = (uint64_t)st->st_size;
+	file->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000ll + st->st_mtim.tv_nsec;
+	file->inode = st->st_ino;
+	file->dev = st->st_dev;
+	file->size_pages = (file->size + c->page_size - 1) / c->page_size;
+	record_handle(file, fd);
+	c->n_files++;
+	if (remember(c, c->n_files - 1) < 0) {
+		c->n_files--;
+		free(file->path);
+		hc_capture_partial(c, "out of memory after %zu files", c->n_files);
+		return -ENOMEM;
+	}
+	*out = file;
+	if (!sync_if_dirty(c, file, fd, writable) || file->size_pages == 0)
+		return 0;
+	return scan_pages(c, file, fd);
+}
+
+/* Looks a /proc link up by (dev, inode), adding its file on first sight. */
+static int file_of_link(struct hc_capture *c, int dirfd, const char *name, bool writable, struct hc_file **out)
+{
+	char host_path[PATH_MAX];
+	struct stat st, opened;
+	ssize_t n;
+	int fd, ret;
+
+	*out = NULL;
+	if (fstatat(dirfd, name, &st, 0) < 0) {
+		pr_debug("cannot stat link %s: %m", name);
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	*out = lookup(c, st.st_dev, st.st_ino);
+	if (*out)
+		return 0;
+	n = readlinkat(dirfd, name, host_path, sizeof(host_path));
+	if (n < 0 || n == (ssize_t)sizeof(host_path)) {
+		pr_warn("cannot read link %s (or it is too long): %m", name);
+		return 0;
+	}
+	host_path[n] = '\0';
+	fd = open_ro(dirfd, name);
+	if (fd < 0) {
+		pr_warn("cannot open %s: %m", host_path);
+		return 0;
+	}
+	if (fstat(fd, &opened) < 0 || opened.st_dev != st.st_dev || opened.st_ino != st.st_ino) {
+		pr_warn("%s changed while being opened", host_path);
+		close(fd);
+		return 0;
+	}
+	ret = add_file(c, fd, &opened, host_path, writable, out);
+	close(fd);
+	return ret;
+}
+
+static int on_fd(void *ctx, const struct hc_proc_fd *f)
+{
+	struct hc_capture *c = ctx;
+	struct hc_file *file;
+	struct hc_openfd *fds;
+	int ret = file_of_link(c, f->dirfd, f->name, f->writable, &file);
+
+	if (!file)
+		return ret;
+	if (file->n_fds >= HC_LIMIT_FDS_PER_FILE) {
+		hc_capture_partial(c, "more than %u fds on %s", HC_LIMIT_FDS_PER_FILE, file->path);
+		return ret;
+	}
+	if (file->n_fds == file->cap_fds) {
+		size_t cap = file->cap_fds ? file->cap_fds * 2 : 4;
+
+		fds = reallocarray(file->fds, cap, sizeof(*fds));
+		if (!fds) {
+			hc_capture_partial(c, "out of memory recording fds");
+			return -ENOMEM;
+		}
+		file->fds = fds;
+		file->cap_fds = cap;
+	}
+	file->fds[file->n_fds++] = (struct hc_openfd){ .pid = (uint32_t)f->pid, .fd = (uint32_t)f->fd, .offset = f->pos };
+	return ret;
+}
+
+/* Without map_files (no CAP_SYS_ADMIN): resolve the path inside the process's root. */
+static int open_in_root(pid_t pid, const char *root, const char *host_path)
+{
+	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	const char *path = hc_path_in_root(host_path, root);
+	char link[64];
+	int rootfd, fd;
+
+	if (!path)
+		return -1;
+	snprintf(link, sizeof(link), "/proc/%d/root", (int)pid);
+	rootfd = open(link, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return -1;
+	fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	close(rootfd);
+	return fd;
+}
+
+static int on_map(void *ctx, const struct hc_proc_map *m)
+{
+	struct hc_capture *c = ctx;
+	struct hc_file *file = NULL;
+	struct stat st;
+	int ret = 0, fd;
+
+	if (m->dirfd >= 0) {
+		ret = file_of_link(c, m->dirfd, m->name, m->writable, &file);
+	} else if ((fd = open_in_root(m->pid, c->root, m->path)) >= 0) {
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_ino == m->inode) {
+			file = lookup(c, st.st_dev, st.st_ino);
+			if (!file)
+				ret = add_file(c, fd, &st, m->path, m->writable, &file);
+		}
+		close(fd);
+	} else {
+		pr_warn("cannot open mapped file %s of %d: %m", m->path, (int)m->pid);
+	}
+	if (file)
+		file->mapped = true;
+	return ret;
+}
+
+static int on_task(void *ctx, pid_t pid)
+{
+	struct hc_capture *c = ctx;
+	char link[64];
+	ssize_t n;
+	int ret;
+
+	snprintf(link, sizeof(link), "/proc/%d/root", (int)pid);
+	n = readlink(link, c->root, sizeof(c->root) - 1);
+	if (n <= 0) {
+		pr_warn("cannot read %s, skipping the process: %m", link);
+		return 0;
+	}
+	c->root[n] = '\0';
+	ret = hc_proc_each_fd(pid, on_fd, c);
+	if (ret == 0)
+		ret = hc_proc_each_map(pid, on_map, c);
+	return ret;
+}
+
+int hc_capture_tree(struct hc_capture *c, pid_t root)
+{
+	struct stat mine, theirs;
+	char link[64];
+	int ret;
+
+	snprintf(link, sizeof(link), "/proc/%d/root", (int)root);
+	if (stat(link, &theirs) < 0) {
+		pr_perror("cannot reach process %d", (int)root);
+		return -ESRCH;
+	}
+	c->root_pid = (uint32_t)root;
+	c->own_root = stat("/proc/self/root", &mine) == 0 && (mine.st_dev != theirs.st_dev || mine.st_ino != theirs.st_ino);
+	ret = hc_proc_walk_tree(root, HC_LIMIT_TASKS, on_task, c);
+	if (ret == -E2BIG && !c->partial)
+		hc_capture_partial(c, "more than %u processes", HC_LIMIT_TASKS);
+	else if (ret < 0 && !c->partial)
+		hc_capture_partial(c, "walk of the process tree stopped: %s", strerror(-ret));
+	return 0;
+}
+
+int hc_capture_path(struct hc_capture *c, const char *path)
+{
+	char real[PATH_MAX];
+	struct hc_file *file;
+	struct stat st;
+	int fd, ret;
+
+	if (!realpath(path, real)) {
+		pr_perror("cannot resolve %s", path);
+		return -errno;
+	}
+	fd = open_ro(AT_FDCWD, real);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		pr_perror("cannot open %s", real);
+		ret = -errno;
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		pr_err("%s is not a regular file", real);
+		close(fd);
+		return -EINVAL;
+	}
+	strcpy(c->root, "/");
+	ret = lookup(c, st.st_dev, st.st_ino) ? 0 : add_file(c, fd, &st, real, false, &file);
+	close(fd);
+	return ret;
+}
+
+void hc_capture_end(struct hc_capture *c)
+{
+	hc_backend_close(&c->be);
+	c->lru = c->be.lru;
+	c->duration_ms = (uint32_t)((now_ns(CLOCK_MONOTONIC) - c->started_ns) / 1000000ull);
+	free(c->dedup.slots);
+	c->dedup.slots = NULL;
+}
+
+void hc_capture_free(struct hc_capture *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_files; i++) {
+		free(c->files[i].path);
+		free(c->files[i].fds);
+		hc_ranges_free(&c->files[i].ranges);
+	}
+	free(c->files);
+	free(c->dedup.slots);
+	c->files = NULL;
+	c->dedup.slots = NULL;
+	c->n_files = 0;
+}
+
+void hc_capture_totals(const struct hc_capture *c, struct hc_totals *t)
+{
+	size_t i, j;
+
+	memset(t, 0, sizeof(*t));
+	t->files = c->n_files;
+	for (i = 0; i < c->n_files; i++) {
+		const struct hc_ranges *r = &c->files[i].ranges;
+
+		for (j = 0; j < r->n; j++) {
+			t->resident += r->v[j].count;
+			if (r->v[j].class == HC_CLASS_HOT)
+				t->hot += r->v[j].count;
+			else if (r->v[j].class == HC_CLASS_WARM)
+				t->warm += r->v[j].count;
+		}
+	}
+}

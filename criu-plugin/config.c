@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+static bool parse_bool(const char *v, bool *out)
+{
+	if (!*v || !strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
+		*out = true;
+	else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off"))
+		*out = false;
+	else
+		return false;
+	return true;
+}
+
+static void set(struct hc_config *cfg, const char *key, const char *value, const char *origin)
+{
+	char *end;
+	unsigned long ms;
+	bool ok = true;
+
+	if (!strcmp(key, "strict")) {
+		ok = parse_bool(value, &cfg->strict);
+	} else if (!strcmp(key, "backend")) {
+		ok = hc_backend_parse(value, &cfg->backend) == 0;
+	} else if (!strcmp(key, "time_limit_ms")) {
+		errno = 0;
+		ms = strtoul(value, &end, 10);
+		ok = *value && !*end && errno == 0 && ms <= 3600000ul;
+		if (ok)
+			cfg->time_limit_ms = (unsigned int)ms;
+	}
+	if (!ok)
+		pr_warn("%s: ignoring bad value '%s' for %s", origin, value, key);
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+static void load_file(struct hc_config *cfg, const char *file)
+{
+	char line[512];
+	FILE *f = fopen(file, "re");
+
+	if (!f) {
+		if (errno != ENOENT)
+			pr_warn("cannot read %s: %m", file);
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *key, *value;
+
+		line[strcspn(line, "#\n")] = '\0';
+		key = trim(line);
+		if (!*key)
+			continue;
+		value = key + strcspn(key, " \t=");
+		if (*value) {
+			*value++ = '\0';
+			value = trim(value);
+			if (*value == '=')
+				value = trim(value + 1);
+		}
+		set(cfg, key, value, file);
+	}
+	fclose(f);
+}
+
+void hc_config_load(struct hc_config *cfg, const char *file)
+{
+	static const char *const env[][2] = {
+		{ "HOTCACHE_STRICT", "strict" },
+		{ "HOTCACHE_BACKEND", "backend" },
+		{ "HOTCACHE_TIME_LIMIT_MS", "time_limit_ms" },
+	};
+	size_t i;
+
+	cfg->strict = false;
+	cfg->backend = HC_BACKEND_AUTO;
+	cfg->time_limit_ms = HC_DEFAULT_TIME_LIMIT_MS;
+	if (file)
+		load_file(cfg, file);
+	for (i = 0; i < sizeof(env) / sizeof(env[0]); i++) {
+		const char *v = getenv(env[i][0]);
+
+		if (v)
+			set(cfg, env[i][1], v, env[i][0]);
+	}
+}

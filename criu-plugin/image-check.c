@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Validating a hotcache.img the way decodeImage() in proto/image.ts does, so
+ * that both decoders accept and refuse the same images.
+ */
+#include <endian.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hotcache.pb-c.h"
+#include "image.h"
+#include "path.h"
+
+const char *hc_image_error_kind(enum hc_image_error e)
+{
+	static const char *const kinds[] = { "ok", "truncated", "bad-magic", "too-large", "malformed", "bad-version", "invalid" };
+
+	return (size_t)e < sizeof(kinds) / sizeof(kinds[0]) ? kinds[e] : "invalid";
+}
+
+static enum hc_image_error fail(enum hc_image_error e, char *why, size_t why_len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static enum hc_image_error fail(enum hc_image_error e, char *why, size_t why_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, why_len, fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+static enum hc_image_error check_file(const Hotcache__File *f, uint32_t page_size, uint64_t *range_budget,
+				      struct hc_image_counts *counts, char *why, size_t why_len)
+{
+	uint64_t size_pages, end = 0;
+	size_t i, n = f->n_gaps, len = strlen(f->path);
+
+	if (len > HC_LIMIT_PATH_BYTES)
+		return fail(HC_IMAGE_INVALID, why, why_len, "a path of %zu bytes exceeds the limit", len);
+	if (!hc_path_ok(f->path, len))
+		return fail(HC_IMAGE_INVALID, why, why_len, "path %.64s is not absolute, or has '..'", f->path);
+	if (!f->identity)
+		return fail(HC_IMAGE_INVALID, why, why_len, "%s: no identity", f->path);
+	if (f->n_fds > HC_LIMIT_FDS_PER_FILE)
+		return fail(HC_IMAGE_INVALID, why, why_len, "%s: %zu fds exceed the limit", f->path, f->n_fds);
+	if (f->identity->handle.len > HC_LIMIT_HANDLE_BYTES)
+		return fail(HC_IMAGE_INVALID, why, why_len, "%s: file handle too large", f->path);
+	if (f->identity->size > HC_LIMIT_SIZE_PAGES * page_size || f->size_pages > HC_LIMIT_SIZE_PAGES)
+		return fail(HC_IMAGE_INVALID, why, why_len, "%s: size out of range", f->path);
+	size_pages = (f->identity->size + page_size - 1) / page_size;
+	if (f->size_pages != size_pages)
+		return fail(HC_IMAGE_INVALID, why, why_len, "%s: size of %llu pages does not match %llu bytes", f->path,
+			    (unsigned long long)f->size_pages, (unsigned long long)f->identity->size);
+	if (f->n_lengths != n || f->n_classes != n)
+		return fail(HC_IMAGE_INVALID, why, why_len, "%s: range arrays differ in length", f->path);
+	if (n > *range_budget)
+		return fail(HC_IMAGE_INVALID, why, why_len, "more than %u ranges in the image", HC_LIMIT_RANGES);
+	*range_budget -= n;
+	for (i = 0; i < n; i++) {
+		uint64_t gap = f->gaps[i], count = f->lengths[i];
+		int class = (int)f->classes[i];
+
+		if (gap > HC_LIMIT_SIZE_PAGES || count > HC_LIMIT_SIZE_PAGES)
+			return fail(HC_IMAGE_INVALID, why, why_len, "%s: range %zu out of range", f->path, i);
+		if (count == 0)
+			return fail(HC_IMAGE_INVALID, why, why_len, "%s: range %zu is empty", f->path, i);
+		if (class < HOTCACHE__HOTNESS__HOTNESS_RESIDENT || class > HOTCACHE__HOTNESS__HOTNESS_HOT)
+			return fail(HC_IMAGE_INVALID, why, why_len, "%s: range %zu has unknown class %d", f->path, i, class);
+		end += gap + count;
+		if (end > f->size_pages)
+			return fail(HC_IMAGE_INVALID, why, why_len, "%s: range %zu ends at page %llu, past the file's %llu pages",
+				    f->path, i, (unsigned long long)end, (unsigned long long)f->size_pages);
+		counts->resident += count;
+		if (class == HOTCACHE__HOTNESS__HOTNESS_HOT)
+			counts->hot += count;
+		else if (class == HOTCACHE__HOTNESS__HOTNESS_WARM)
+			counts->warm += count;
+	}
+	counts->ranges += n;
+	counts->fds += f->n_fds;
+	return HC_IMAGE_OK;
+}
+
+enum hc_image_error hc_image_check(const uint8_t *buf, size_t len, struct hc_image_counts *counts, char *why,
+				   size_t why_len)
+{
+	Hotcache__HotcacheImage *img;
+	enum hc_image_error e = HC_IMAGE_OK;
+	uint64_t budget = HC_LIMIT_RANGES;
+	uint32_t payload, page_size;
+	size_t i;
+
+	memset(counts, 0, sizeof(*counts));
+	if (len < HC_HEADER_BYTES)
+		return fail(HC_IMAGE_TRUNCATED, why, why_len, "image is %zu bytes, shorter than its header", len);
+	if (memcmp(buf, HC_MAGIC, HC_MAGIC_BYTES) != 0)
+		return fail(HC_IMAGE_BAD_MAGIC, why, why_len, "not a hotcache image (bad magic)");
+	memcpy(&payload, buf + HC_MAGIC_BYTES, sizeof(payload));
+	payload = le32toh(payload);
+	if (payload > HC_LIMIT_IMAGE_BYTES)
+		return fail(HC_IMAGE_TOO_LARGE, why, why_len, "payload of %u bytes exceeds the limit", payload);
+	if (len - HC_HEADER_BYTES < payload)
+		return fail(HC_IMAGE_TRUNCATED, why, why_len, "payload is %zu of %u bytes", len - HC_HEADER_BYTES, payload);
+	if (len - HC_HEADER_BYTES > payload)
+		return fail(HC_IMAGE_MALFORMED, why, why_len, "%zu trailing bytes after the payload",
+			    len - HC_HEADER_BYTES - payload);
+	img = hotcache__hotcache_image__unpack(NULL, payload, buf + HC_HEADER_BYTES);
+	if (!img)
+		return fail(HC_IMAGE_MALFORMED, why, why_len, "payload does not decode");
+	if (img->version != HC_FORMAT_VERSION) {
+		e = fail(HC_IMAGE_BAD_VERSION, why, why_len, "format version %u, expected %u", img->version,
+			 HC_FORMAT_VERSION);
+		goto out;
+	}
+	if (img->n_files > HC_LIMIT_FILES) {
+		e = fail(HC_IMAGE_INVALID, why, why_len, "%zu files exceed the limit", img->n_files);
+		goto out;
+	}
+	page_size = img->capture ? img->capture->page_size : 0;
+	if (page_size < 4096 || page_size > 65536 || (page_size & (page_size - 1))) {
+		e = fail(HC_IMAGE_INVALID, why, why_len, "page size %u is not a power of two in 4..64 KiB", page_size);
+		goto out;
+	}
+	for (i = 0; i < img->n_files && e == HC_IMAGE_OK; i++)
+		e = check_file(img->files[i], page_size, &budget, counts, why, why_len);
+	counts->files = img->n_files;
+out:
+	hotcache__hotcache_image__free_unpacked(img, NULL);
+	return e;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hotcache.img in C: the frame (8-byte magic "HOTCACHE", u32 little-endian
+ * payload length, protobuf payload), writing and validating. Same format
+ * and bounds as proto/image.ts.
+ */
+#ifndef HOTCACHE_IMAGE_H
+#define HOTCACHE_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture.h"
+
+#define HC_IMAGE_FILE "hotcache.img"
+
+/*
+ * Encodes and frames @c into a malloc'ed buffer. Files that would push the
+ * image past HC_LIMIT_IMAGE_BYTES are left out and the capture is marked
+ * partial. -ENOMEM (logged).
+ */
+int hc_image_pack(struct hc_capture *c, uint8_t **buf, size_t *len);
+
+/* Writes the image as @dirfd/hotcache.img atomically (temp file, fsync, rename). */
+int hc_image_write_at(int dirfd, const uint8_t *buf, size_t len);
+
+/* Writes all of @buf to @fd. */
+int hc_image_write_fd(int fd, const uint8_t *buf, size_t len);
+
+/* What a validated image holds. */
+struct hc_image_counts {
+	uint64_t files;
+	uint64_t ranges;
+	uint64_t resident;
+	uint64_t hot;
+	uint64_t warm;
+	uint64_t fds;
+};
+
+/* The same kinds as ImageError in proto/image.ts. */
+enum hc_image_error {
+	HC_IMAGE_OK = 0,
+	HC_IMAGE_TRUNCATED,
+	HC_IMAGE_BAD_MAGIC,
+	HC_IMAGE_TOO_LARGE,
+	HC_IMAGE_MALFORMED,
+	HC_IMAGE_BAD_VERSION,
+	HC_IMAGE_INVALID,
+};
+
+const char *hc_image_error_kind(enum hc_image_error e);
+
+/* Unframes, decodes and validates @buf; on error @why says what is wrong. */
+enum hc_image_error hc_image_check(const uint8_t *buf, size_t len, struct hc_image_counts *counts, char *why,
+				   size_t why_len);
+
+#endif /* HOTCACHE_IMAGE_H */

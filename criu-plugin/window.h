@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Walks a file through read-only shared mappings of bounded size, with
+ * MADV_RANDOM set (so neither fault-around nor unmap marks pages accessed)
+ * and mincore() filled in, for the user-space backends.
+ */
+#ifndef HOTCACHE_WINDOW_H
+#define HOTCACHE_WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* 256 MiB of 4 KiB pages per mapping. */
+#define HC_WINDOW_PAGES 65536u
+
+struct hc_window {
+	unsigned char *addr;
+	uint64_t first;		/* file page index of addr */
+	size_t n;		/* pages in this window */
+	unsigned char *vec;	/* mincore: bit 0 set = resident */
+};
+
+typedef int (*hc_window_fn)(void *ctx, struct hc_window *w);
+
+/* Calls @fn for each window of [0, size_pages) of @fd; stops at its first error. */
+int hc_window_each(int fd, uint64_t size_pages, long page_size, hc_window_fn fn, void *ctx);
+
+#endif /* HOTCACHE_WINDOW_H */
