@@ -25,11 +25,13 @@ static void set(struct hc_config *cfg, const char *key, const char *value, const
 	unsigned long ms;
 	bool ok = true;
 
-	if (!strcmp(key, "strict")) {
+	if (!strcmp(key, "HOTCACHE_DISABLE")) {
+		ok = parse_bool(value, &cfg->disable);
+	} else if (!strcmp(key, "HOTCACHE_STRICT")) {
 		ok = parse_bool(value, &cfg->strict);
-	} else if (!strcmp(key, "backend")) {
+	} else if (!strcmp(key, "HOTCACHE_BACKEND")) {
 		ok = hc_backend_parse(value, &cfg->backend) == 0;
-	} else if (!strcmp(key, "time_limit_ms")) {
+	} else if (!strcmp(key, "HOTCACHE_TIME_LIMIT_MS")) {
 		errno = 0;
 		ms = strtoul(value, &end, 10);
 		ok = *value && !*end && errno == 0 && ms <= 3600000ul;
@@ -63,42 +65,37 @@ static void load_file(struct hc_config *cfg, const char *file)
 		return;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *key, *value;
+		char *key, *eq;
 
 		line[strcspn(line, "#\n")] = '\0';
 		key = trim(line);
 		if (!*key)
 			continue;
-		value = key + strcspn(key, " \t=");
-		if (*value) {
-			*value++ = '\0';
-			value = trim(value);
-			if (*value == '=')
-				value = trim(value + 1);
+		eq = strchr(key, '=');
+		if (!eq) {
+			pr_warn("%s: ignoring a line that is not KEY=VALUE", file);
+			continue;
 		}
-		set(cfg, key, value, file);
+		*eq = '\0';
+		set(cfg, trim(key), trim(eq + 1), file);
 	}
 	fclose(f);
 }
 
 void hc_config_load(struct hc_config *cfg, const char *file)
 {
-	static const char *const env[][2] = {
-		{ "HOTCACHE_STRICT", "strict" },
-		{ "HOTCACHE_BACKEND", "backend" },
-		{ "HOTCACHE_TIME_LIMIT_MS", "time_limit_ms" },
-	};
+	static const char *const keys[] = { "HOTCACHE_DISABLE", "HOTCACHE_STRICT", "HOTCACHE_BACKEND", "HOTCACHE_TIME_LIMIT_MS" };
 	size_t i;
 
-	cfg->strict = false;
+	memset(cfg, 0, sizeof(*cfg));
 	cfg->backend = HC_BACKEND_AUTO;
 	cfg->time_limit_ms = HC_DEFAULT_TIME_LIMIT_MS;
 	if (file)
 		load_file(cfg, file);
-	for (i = 0; i < sizeof(env) / sizeof(env[0]); i++) {
-		const char *v = getenv(env[i][0]);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = getenv(keys[i]);
 
 		if (v)
-			set(cfg, env[i][1], v, env[i][0]);
+			set(cfg, keys[i], v, "environment");
 	}
 }

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Dump-side settings: /etc/criu/hotcache.conf, then environment overrides.
- *   strict          HOTCACHE_STRICT=1       fail the dump when the capture fails
- *   backend NAME    HOTCACHE_BACKEND=NAME   kmod, kpageflags, mincore or auto
- *   time_limit_ms N HOTCACHE_TIME_LIMIT_MS  stop scanning after N ms (0: never)
- * One setting per line, "key value" or "key = value"; '#' starts a comment;
- * keys this file does not know belong to other parts of hotcache and are
- * ignored.
+ * Dump-side settings, from /etc/criu/hotcache.conf then the environment.
+ * The file is shared with the restore side (hooks/config.ts): KEY=VALUE
+ * lines named like the environment variables, '#' starts a comment. Keys
+ * that belong to the restore side are ignored here.
+ *   HOTCACHE_DISABLE=1        capture nothing
+ *   HOTCACHE_STRICT=1         a failed capture fails the dump (CRIU >= 4.1)
+ *   HOTCACHE_BACKEND=NAME     kmod, kpageflags, mincore or auto
+ *   HOTCACHE_TIME_LIMIT_MS=N  stop scanning after N ms (0: never)
  */
 #ifndef HOTCACHE_CONFIG_H
 #define HOTCACHE_CONFIG_H
@@ -19,6 +20,7 @@
 #define HC_DEFAULT_TIME_LIMIT_MS 10000u
 
 struct hc_config {
+	bool disable;
 	bool strict;
 	enum hc_backend_id backend;
 	unsigned int time_limit_ms;

@@ -106,6 +106,10 @@ static int plugin_init(int stage)
 	switch (stage) {
 	case CRIU_ABI_STAGE_DUMP:
 		hc_config_load(&run.cfg, HC_CONFIG_FILE);
+		if (run.cfg.disable) {
+			pr_info("disabled by HOTCACHE_DISABLE");
+			break;
+		}
 		run.active = true;
 		pr_info("will capture at %s (backend %s%s)",
 			CR_PLUGIN_DESC.max_hooks > CRIU_ABI_HOOK_COUNT_3X ? "CHECKPOINT_DEVICES" : "exit(DUMP)",
