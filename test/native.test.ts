@@ -1,0 +1,104 @@
+// The native addon on real files on the disk (/var/tmp, not tmpfs): eviction, residency, readahead,
+// errors shaped like Node's, and the engine's chunking making a large range fully resident.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { native, isSystemError } from '../hooks/native.js';
+import { runPrefetch } from '../hooks/prefetch.js';
+import { Recorder } from '../hooks/record.js';
+import { readaheadCapBytes } from '../hooks/readahead-cap.js';
+import { diskTempDir, evict, hot, image, imageFile, ones, residency, writeFile, PAGE } from './prefetch-support.js';
+
+const MiB = 1 << 20;
+const base = diskTempDir('native');
+const big = path.join(base, 'big');
+const BIG_PAGES = (64 * MiB) / PAGE;
+writeFile(big, 64 * MiB);
+
+test('errors carry code, errno and syscall like Node\'s fs errors', async () => {
+	try {
+		await native().fadvise(987654, 0, 0, native().advice.WILLNEED);
+		assert.unreachable('fadvise on a closed fd resolved');
+	} catch (err) {
+		assert.ok(isSystemError(err));
+		if (!isSystemError(err)) return;
+		assert.is(err.code, 'EBADF');
+		assert.is(err.errno, -9);
+		assert.is(err.syscall, 'posix_fadvise');
+		assert.match(err.message, /^EBADF: Bad file descriptor, posix_fadvise$/);
+	}
+	assert.throws(() => native().mincore(0, 1, 4096), /offset must be a multiple of the page size/);
+	assert.throws(() => native().fadvise(-1, 0, 0, 0), /fd is out of range/);
+});
+
+/** mincore counts only up-to-date pages: wait (bounded) for in-flight reads to finish. */
+async function settledMincore(fd: number, length: number, want: number): Promise<Uint8Array> {
+	let vec = await native().mincore(fd, 0, length);
+	for (let i = 0; i < 100 && ones(vec) < want; i++) {
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		vec = await native().mincore(fd, 0, length);
+	}
+	return vec;
+}
+
+test('eviction empties the cache of a file; readahead(2) brings exactly its range; mincore and cachestat agree', async () => {
+	await evict(big);
+	assert.is(ones(await residency(big)), 0, 'evicted');
+	const fd = openSync(big, 'r');
+	try {
+		await native().readahead(fd, 4 * MiB, MiB);
+		// cachestat counts pages in the cache at once, mincore only once their read has completed.
+		assert.is((await native().cachestat(fd, 4 * MiB, MiB)).cache, MiB / PAGE, 'the range is in the cache');
+		assert.is((await native().cachestat(fd, 0, 0)).cache, MiB / PAGE, 'and nothing else');
+		const vec = await settledMincore(fd, 64 * MiB, MiB / PAGE);
+		assert.is(ones(vec, (4 * MiB) / PAGE, (5 * MiB) / PAGE), MiB / PAGE);
+		assert.is(ones(vec), MiB / PAGE);
+		assert.is((await native().cachestat(fd, 0, 0)).dirty, 0);
+	} finally {
+		closeSync(fd);
+	}
+});
+
+test('one WILLNEED larger than the readahead cap is cut short by the kernel (why the engine chunks)', async () => {
+	const cap = readaheadCapBytes(statSync(big, { bigint: true }).dev, PAGE);
+	if (cap >= 64 * MiB) {
+		console.log(`  note: readahead cap ${cap} bytes >= 64 MiB here; the truncation cannot show`);
+		return;
+	}
+	await evict(big);
+	const fd = openSync(big, 'r');
+	try {
+		await native().fadvise(fd, 0, 64 * MiB, native().advice.WILLNEED);
+		const cached = (await native().cachestat(fd, 0, 0)).cache;
+		assert.ok(cached > 0 && cached <= cap / PAGE, `${cached} pages in the cache after one 64 MiB WILLNEED, cap ${cap / PAGE} pages`);
+	} finally {
+		closeSync(fd);
+	}
+});
+
+test('the engine makes a 64 MiB hot range fully resident, in chunks no larger than the cap', async () => {
+	await evict(big);
+	const rec = path.join(base, 'record.jsonl');
+	const recorder = new Recorder([rec], null);
+	const summary = await runPrefetch({
+		image: image([imageFile(big, big, [hot(0, BIG_PAGES)], [10 * MiB])]),
+		imageLabel: 'test',
+		root: '/',
+		config: { workers: 4, bandwidth: 0, activate: true },
+		recorder,
+		signal: new AbortController().signal,
+	});
+	recorder.close();
+	assert.is(ones(await residency(big)), BIG_PAGES, 'every page resident');
+	assert.is(summary.pagesAsked, BIG_PAGES);
+	assert.is(summary.fetched + summary.alreadyResident, BIG_PAGES);
+	assert.is(summary.missing, 0);
+	const cap = readaheadCapBytes(statSync(big, { bigint: true }).dev, PAGE) / PAGE;
+	const chunks = readFileSync(rec, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; count: number; start: number; seq: number }).filter((e) => e.kind === 'chunk');
+	assert.ok(chunks.every((c) => c.count <= cap), 'no chunk above the cap');
+	assert.is(chunks.find((c) => c.seq === 0)?.start, (10 * MiB) / PAGE, 'the first chunk starts at the fd offset');
+});
+
+test.after(() => rmSync(base, { recursive: true, force: true }));
+test.run();
