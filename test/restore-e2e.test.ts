@@ -1,0 +1,152 @@
+// Real CRIU end to end in the test environment: a reader is dumped with the hotcache plugin, its files
+// are evicted, and `criu restore --action-script hooks/action-script` brings the hot file back while the
+// process runs on. A corrupt hotcache.img still restores the process, and CRIU's log says why nothing
+// was prefetched.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../tools/project.js';
+import { runInTestenv, skipReason } from '../tools/testenv/index.js';
+import { testUnless } from './support.js';
+import { diskTempDir } from './prefetch-support.js';
+
+const e2e = suite('restore end to end');
+const plugin = path.join(projectRoot, 'criu-plugin/out/hotcache.so');
+const reader = path.join(projectRoot, 'test/fixtures/out/reader');
+const actionScript = path.join(projectRoot, 'hooks/action-script');
+
+function why(): string | null {
+	const env = skipReason();
+	if (env) return env;
+	for (const [what, file] of [['the plugin', plugin], ['the reader fixture', reader]]) {
+		try {
+			readFileSync(file!, { flag: 'r' }).length;
+		} catch {
+			return `${what} is not built (${file}; npm ci builds it)`;
+		}
+	}
+	return null;
+}
+
+// Runs inside the rootfs with node and the built addon: evict files, wait for residency, read the counter.
+const HELPER = `
+import { closeSync, fsyncSync, openSync, readFileSync } from 'node:fs';
+const { native } = await import(${JSON.stringify(path.join(projectRoot, 'dist/hooks/native.js'))});
+const [cmd, ...args] = process.argv.slice(2);
+if (cmd === 'evict') {
+	for (const file of args) {
+		const fd = openSync(file, 'r');
+		fsyncSync(fd);
+		await native().fadvise(fd, 0, 0, native().advice.DONTNEED);
+		console.log(file, 'resident after eviction:', (await native().cachestat(fd, 0, 0)).cache);
+		closeSync(fd);
+	}
+} else if (cmd === 'wait-resident') {
+	// Prints how long until every page of the file is in the cache (bounded wait).
+	const fd = openSync(args[0], 'r');
+	const pages = Math.ceil(Number(args[1]) / 4096);
+	const t0 = Date.now();
+	let cached = 0;
+	while (Date.now() - t0 < Number(args[2])) {
+		cached = (await native().cachestat(fd, 0, 0)).cache;
+		if (cached >= pages) break;
+		await new Promise((r) => setTimeout(r, 20));
+	}
+	console.log('resident=' + cached + ' pages=' + pages + ' ms=' + (Date.now() - t0));
+} else if (cmd === 'counter') {
+	console.log(readFileSync(args[0]).readBigUInt64LE(0).toString());
+}
+`;
+
+const A_BYTES = 32 << 20;
+const B_BYTES = 8 << 20;
+
+function script(work: string, corrupt: boolean): string {
+	return `
+set -eu
+W=${work}
+cd "$W"
+export HOTCACHE_STATE_DIR=$W/state HOTCACHE_RECORD=$W/record.jsonl
+h() { node "$W/helper.mjs" "$@"; }
+head -c ${A_BYTES} /dev/urandom >A
+head -c ${B_BYTES} /dev/urandom >B
+head -c 8 /dev/zero >counter
+sync
+setsid ${reader} -a "$W/A" -b "$W/B" -n "$W/counter" -i 10 </dev/null >/dev/null 2>&1 &
+pid=$!
+sleep 1
+echo "before=$(h counter "$W/counter")"
+mkdir -p img
+criu dump -t "$pid" -D img -L ${path.dirname(plugin)} -v4 -o dump.log || { cat img/dump.log; exit 10; }
+ls -l img/hotcache.img
+${corrupt ? 'head -c 40 img/hotcache.img >img/cut && mv img/cut img/hotcache.img' : ''}
+h evict "$W/A" "$W/B"
+dumped=$(h counter "$W/counter")
+criu restore -D img -d -L ${path.dirname(plugin)} --action-script ${actionScript} -v4 -o restore.log || { cat img/restore.log; exit 13; }
+kill -0 "$pid" || { echo "restored pid $pid not running"; exit 14; }
+echo "dumped=$dumped"
+${corrupt ? 'sleep 0.5' : `h wait-resident "$W/A" ${A_BYTES} 10000`}
+sleep 0.3
+echo "after=$(h counter "$W/counter")"
+echo "--- hotcache lines in restore.log"
+grep 'hotcache' img/restore.log || true
+kill "$pid"
+`;
+}
+
+async function restore(corrupt: boolean) {
+	const work = diskTempDir('e2e');
+	writeFileSync(path.join(work, 'helper.mjs'), HELPER);
+	try {
+		const result = await runInTestenv(script(work, corrupt), { binds: [work], timeoutMs: 120_000 });
+		const out = `${result.stdout}\n${result.stderr}`;
+		let record: Record<string, unknown>[] = [];
+		try {
+			record = readFileSync(path.join(work, 'record.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+		} catch {
+			// No record: the assertions below say what is missing.
+		}
+		return { result, out, record, work };
+	} finally {
+		rmSync(work, { recursive: true, force: true });
+	}
+}
+
+const value = (text: string, name: string): number => Number(new RegExp(`^${name}=(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+
+testUnless(why(), e2e, 'the hot file is resident again soon after restore, pages after the fd offset first, and the process runs on', async () => {
+	const { result, out, record, work } = await restore(false);
+	assert.is(result.code, 0, `the restore script failed (exit ${result.code}):\n${out}`);
+	const resident = /resident=(\d+) pages=(\d+) ms=(\d+)/.exec(out);
+	assert.ok(resident, out);
+	assert.is(resident![1], resident![2], `A is not fully resident again:\n${out}`);
+	assert.ok(value(out, 'after') > value(out, 'dumped'), `the restored reader made no progress:\n${out}`);
+	assert.match(out, /hotcache: prefetcher started for/);
+	assert.match(out, /hotcache: prefetch (done|in progress)/);
+
+	const fileA = record.find((e) => e.kind === 'file' && e.path === `${work}/A`) as { fdPages: number[] } | undefined;
+	assert.ok(fileA, `A was not planned:\n${JSON.stringify(record.filter((e) => e.kind !== 'chunk'))}`);
+	const chunks = record.filter((e) => e.kind === 'chunk') as { seq: number; path: string; start: number; phase: string }[];
+	const first = chunks.find((c) => c.seq === 0);
+	assert.ok(first, 'no chunk recorded');
+	assert.is(first!.path, `${work}/A`);
+	assert.is(first!.phase, 'resume');
+	assert.ok(fileA!.fdPages.includes(first!.start), `the first chunk starts at page ${first!.start}, not at A's saved offset (${fileA!.fdPages})`);
+	const firstB = chunks.filter((c) => c.path === `${work}/B`).map((c) => c.seq);
+	const lastA = Math.max(...chunks.filter((c) => c.path === `${work}/A`).map((c) => c.seq));
+	if (firstB.length) assert.ok(Math.min(...firstB) > lastA, 'B (read once: warm) comes after A (hot)');
+	// HOTCACHE_E2E_VERBOSE=1 shows the script output and the record (without most chunks).
+	if (process.env.HOTCACHE_E2E_VERBOSE) process.stdout.write(`${out}\n${JSON.stringify(record.filter((e) => e.kind !== "chunk" || (e.seq as number) < 3))}\n`);
+	process.stdout.write(`  e2e: A resident again ${resident![3]} ms after restore returned\n`);
+});
+
+testUnless(why(), e2e, 'a corrupt hotcache.img still restores the process and CRIU\'s log says why nothing was prefetched', async () => {
+	const { result, out, record } = await restore(true);
+	assert.is(result.code, 0, `the restore script failed (exit ${result.code}):\n${out}`);
+	assert.ok(value(out, 'after') > value(out, 'dumped'), `the restored reader made no progress:\n${out}`);
+	assert.match(out, /hotcache: nothing prefetched: image refused, truncated/);
+	assert.not.ok(record.some((e) => e.kind === 'chunk'), 'nothing fetched');
+});
+
+e2e.run();
