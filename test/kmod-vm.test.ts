@@ -1,0 +1,50 @@
+// The kernel module in emulated VMs: Debian's 6.1 and 6.12 cloud kernels, MGLRU on and off. In each, a file
+// read three times must scan HOT, one read once WARM, one never read absent, and the ioctl's error paths
+// and resumable scans must hold (kmod/selftest/hotcache_test.c, which prints its own per-check lines).
+// First run on a fresh machine: builds two Debian root file systems (kernel, headers, compiler), about a
+// minute or two; afterwards about half a minute.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { vmSkipReason } from '../tools/vm/host.js';
+import { runKmodVmMatrix, type VmRun } from '../tools/vm/matrix.js';
+import { testUnless } from './support.js';
+
+const HOTCACHE_LRU_CLASSIC = 1;
+const HOTCACHE_LRU_MGLRU = 2;
+const FILE_PAGES = 1024;
+
+function describe(run: VmRun): string {
+	return `${run.kernel} mglru=${run.mglru} (attempts ${run.attempts}${run.retries.length ? `, retried: ${run.retries.join('; ')}` : ''})`;
+}
+
+function checkRun(run: VmRun): void {
+	const what = describe(run);
+	const { report } = run;
+	const result = report.result;
+	assert.ok(result, `${what}: no result from the guest; console tail:\n${run.console.slice(-4000)}`);
+	assert.equal(report.failed, [], `${what}: failed checks in the guest`);
+	assert.ok(result.ok && result.failures === 0, `${what}: guest verdict not ok`);
+	// The guest applied the requested MGLRU mode, and the module saw the same.
+	if (run.mglru === 'y') {
+		assert.ok(report.mglru !== null && /^0x0*[1-9a-f]/.test(report.mglru), `${what}: lru_gen/enabled is ${report.mglru}`);
+		assert.is(result.lru, HOTCACHE_LRU_MGLRU, `${what}: module reported lru ${result.lru}`);
+	} else {
+		assert.is(report.mglru, '0x0000', `${what}: lru_gen/enabled`);
+		assert.is(result.lru, HOTCACHE_LRU_CLASSIC, `${what}: module reported lru ${result.lru}`);
+	}
+	const { A, B, C } = result.files;
+	assert.ok(A.hot >= FILE_PAGES * 0.9, `${what}: A (read 3x) hot ${A.hot} of ${FILE_PAGES}`);
+	assert.ok(B.warm >= FILE_PAGES * 0.9 && B.hot === 0, `${what}: B (read once) warm ${B.warm}, hot ${B.hot}`);
+	assert.is(C.hot + C.warm + C.resident, 0, `${what}: C (never read) has resident pages`);
+}
+
+testUnless(vmSkipReason(), test, 'kmod in VMs: classes on Debian 6.1 and 6.12, MGLRU on and off', async () => {
+	const started = Date.now();
+	const log = (line: string) => process.stderr.write(`${line}\n`);
+	const matrix = await runKmodVmMatrix(log);
+	log(`kmod-vm: prepare ${matrix.prepareMs} ms; builds ${matrix.builds.map((b) => `${b.kernel} ${b.buildMs} ms`).join(', ')}; total ${Date.now() - started} ms`);
+	assert.is(matrix.runs.length, 4, 'two kernels times two MGLRU modes');
+	for (const run of matrix.runs) checkRun(run);
+});
+
+test.run();

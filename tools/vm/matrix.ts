@@ -1,0 +1,106 @@
+// The kmod VM matrix: each Debian kernel (KERNEL_TARGETS) with MGLRU on and off. Builds the module and the
+// test program per kernel, boots each combination once, and retries a boot once (logged) when the guest
+// crashed or hung: Debian kernels occasionally oops under TCG (research/nfs-vms.md).
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { buildForKernel, type BuiltModule } from './build.js';
+import { execCommand } from './exec.js';
+import { BUSYBOX, ensureVmHostTools } from './host.js';
+import { makeInitramfs } from './initramfs.js';
+import { ensureKernel, KERNEL_TARGETS, type KernelTree } from './kernels.js';
+import { guestModules } from './modules.js';
+import { vmCacheDir } from './paths.js';
+import { bootVm } from './qemu.js';
+import { parseGuestConsole, type GuestReport } from './result.js';
+
+export type MglruMode = 'y' | 'n';
+
+export interface VmRun {
+	kernel: string;
+	release: string;
+	mglru: MglruMode;
+	report: GuestReport;
+	/** Boots it took; more than 1 means a retry (the reasons are in `retries`). */
+	attempts: number;
+	retries: string[];
+	/** Wall time of the last boot, from QEMU start to power-off. */
+	bootMs: number;
+	/** Console of the last boot, for failure messages. */
+	console: string;
+}
+
+export interface VmMatrix {
+	/** Time to make sure every kernel rootfs exists (first run: debootstrap). */
+	prepareMs: number;
+	builds: BuiltModule[];
+	runs: VmRun[];
+}
+
+const BOOT_TIMEOUT_MS = 180_000;
+const DRIVERS = ['virtio_pci', 'virtio_blk'];
+
+/** Why a boot should be retried, or null when its result stands (pass or fail). */
+function retryReason(report: GuestReport, timedOut: boolean): string | null {
+	if (report.oops) return 'guest kernel oops';
+	if (timedOut) return 'timed out';
+	if (!report.result) return 'no result line';
+	return null;
+}
+
+async function bootOnce(tree: KernelTree, initrd: string, scratch: string, mglru: MglruMode) {
+	const disk = path.join(scratch, `disk-${tree.name}-${mglru}.img`);
+	rmSync(disk, { force: true });
+	await execCommand('mke2fs', ['-q', '-F', '-t', 'ext4', disk, '64M']);
+	try {
+		return await bootVm({ kernel: tree.vmlinuz, initrd, disk, append: `hotcache_mglru=${mglru}`, timeoutMs: BOOT_TIMEOUT_MS });
+	} finally {
+		rmSync(disk, { force: true });
+	}
+}
+
+async function runOne(tree: KernelTree, initrd: string, scratch: string, mglru: MglruMode, log: (line: string) => void): Promise<VmRun> {
+	const retries: string[] = [];
+	for (let attempt = 1; ; attempt++) {
+		const boot = await bootOnce(tree, initrd, scratch, mglru);
+		const report = parseGuestConsole(boot.console);
+		const reason = retryReason(report, boot.timedOut);
+		if (reason === null || attempt === 2) {
+			return { kernel: tree.name, release: tree.release, mglru, report, attempts: attempt, retries, bootMs: boot.ms, console: boot.console };
+		}
+		retries.push(reason);
+		log(`kmod-vm: ${tree.name} mglru=${mglru}: ${reason}, retrying once; console tail:\n${boot.console.slice(-3000)}`);
+	}
+}
+
+export async function runKmodVmMatrix(log: (line: string) => void): Promise<VmMatrix> {
+	ensureVmHostTools();
+	const prepStarted = Date.now();
+	const trees = await Promise.all(KERNEL_TARGETS.map((t) => ensureKernel(t)));
+	const prepareMs = Date.now() - prepStarted;
+	const base = vmCacheDir();
+	mkdirSync(base, { recursive: true });
+	const scratch = mkdtempSync(path.join(base, 'run-'));
+	const builds: BuiltModule[] = [];
+	const runs: VmRun[] = [];
+	try {
+		for (const tree of trees) {
+			const built = await buildForKernel(tree);
+			builds.push(built);
+			const initrd = path.join(scratch, `initramfs-${tree.name}.cpio`);
+			await makeInitramfs(initrd, {
+				busybox: BUSYBOX,
+				module: built.module,
+				selftest: built.selftest,
+				driverModules: guestModules(tree.modulesDir, DRIVERS),
+			});
+			for (const mglru of ['y', 'n'] as const) {
+				const run = await runOne(tree, initrd, scratch, mglru, log);
+				log(`kmod-vm: ${tree.name} (${tree.release}) mglru=${mglru}: ${run.bootMs} ms, ${JSON.stringify(run.report.result?.files ?? null)}`);
+				runs.push(run);
+			}
+		}
+	} finally {
+		rmSync(scratch, { recursive: true, force: true });
+	}
+	return { prepareMs, builds, runs };
+}

@@ -1,0 +1,59 @@
+// Boots a kernel in QEMU with software emulation (/dev/kvm exists here but nested guests hang under it)
+// and collects the serial console. A guest still running at the timeout, or when this process exits,
+// is killed by its pid.
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface BootOptions {
+	kernel: string;
+	initrd: string;
+	/** Raw disk image, attached as virtio /dev/vda. */
+	disk: string;
+	append: string;
+	timeoutMs: number;
+	memoryMb?: number;
+}
+
+export interface BootResult {
+	console: string;
+	code: number | null;
+	timedOut: boolean;
+	ms: number;
+}
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+	for (const child of live) if (child.pid) process.kill(child.pid, 'SIGKILL');
+});
+
+export function bootVm(opts: BootOptions): Promise<BootResult> {
+	const args = [
+		'-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', String(opts.memoryMb ?? 1024),
+		'-nographic', '-no-reboot', '-kernel', opts.kernel, '-initrd', opts.initrd,
+		'-drive', `file=${opts.disk},if=virtio,format=raw`,
+		'-append', `console=ttyS0 quiet panic=-1 ${opts.append}`,
+	];
+	const started = Date.now();
+	return new Promise((resolve, reject) => {
+		const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+		live.add(child);
+		let console = '';
+		let timedOut = false;
+		const keep = (c: Buffer) => (console += c.toString('latin1'));
+		child.stdout.on('data', keep);
+		child.stderr.on('data', keep);
+		const timer = setTimeout(() => {
+			timedOut = true;
+			if (child.pid) process.kill(child.pid, 'SIGKILL');
+		}, opts.timeoutMs);
+		child.on('error', (err) => {
+			clearTimeout(timer);
+			live.delete(child);
+			reject(err);
+		});
+		child.on('close', (code) => {
+			clearTimeout(timer);
+			live.delete(child);
+			resolve({ console, code, timedOut, ms: Date.now() - started });
+		});
+	});
+}

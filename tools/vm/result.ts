@@ -1,0 +1,47 @@
+// What the guest reports on its console (tools/vm/guest-init.sh and kmod/selftest/hotcache_test.c).
+
+export interface ClassCounts {
+	hot: number;
+	warm: number;
+	resident: number;
+}
+
+export interface GuestResult {
+	kernel: string;
+	/** HOTCACHE_LRU_* the module reported: 1 classic, 2 MGLRU. */
+	lru: number;
+	checks: number;
+	failures: number;
+	files: Record<'A' | 'B' | 'C' | 'P', ClassCounts>;
+	ok: boolean;
+}
+
+export interface GuestReport {
+	/** The result line, or null when the guest never printed one. */
+	result: GuestResult | null;
+	/** /sys/kernel/mm/lru_gen/enabled as the guest read it after setting it ("0x0007", "absent"). */
+	mglru: string | null;
+	/** The test checks that failed, as the test program printed them. */
+	failed: string[];
+	/** The guest kernel crashed (seen now and then under TCG, research/nfs-vms.md). */
+	oops: boolean;
+}
+
+// Not anchored at line starts: the first console line carries the firmware's screen-clearing escapes.
+export function parseGuestConsole(console: string): GuestReport {
+	const line = /HOTCACHE-RESULT (\{[^\r\n]*\})/.exec(console)?.[1];
+	let result: GuestResult | null = null;
+	if (line) {
+		try {
+			result = JSON.parse(line) as GuestResult;
+		} catch {
+			result = null;
+		}
+	}
+	return {
+		result,
+		mglru: /HOTCACHE-VM mglru (\S+)/.exec(console)?.[1] ?? null,
+		failed: [...console.matchAll(/not ok ([^\r\n]*)/g)].map((m) => m[1]!.trim()),
+		oops: /\b(Oops|BUG:|Kernel panic|general protection fault)/.test(console),
+	};
+}
