@@ -3,9 +3,12 @@ import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type Command }
 import { paths } from './commands/paths.js';
 import { installCommand, uninstallCommand } from './commands/install.js';
 import { doctorCommand } from './commands/doctor.js';
+import { inspectCommand } from './commands/inspect.js';
+import { scanCommand } from './commands/scan.js';
+import { prefetchCommand } from './commands/prefetch.js';
 import { projectVersion } from '../project.js';
 
-const commands: Command[] = [paths, installCommand, uninstallCommand, doctorCommand];
+const commands: Command[] = [paths, installCommand, uninstallCommand, doctorCommand, inspectCommand, scanCommand, prefetchCommand];
 
 function usage(): string {
 	const width = Math.max(...commands.map((c) => c.name.length));
