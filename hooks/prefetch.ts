@@ -35,6 +35,7 @@ export interface PrefetchSummary extends Totals {
 	stopped: string | null;
 	filesPlanned: number;
 	filesSkipped: number;
+	skipped: { path: string; reason: string }[];
 }
 
 export async function runPrefetch(req: PrefetchRequest): Promise<PrefetchSummary> {
@@ -45,7 +46,7 @@ export async function runPrefetch(req: PrefetchRequest): Promise<PrefetchSummary
 		const reason = `captured with ${image.capture.pageSize}-byte pages, this host has ${pageSize}`;
 		recorder.event({ kind: 'refused', reason });
 		recorder.status(`hotcache: nothing prefetched: ${reason}`);
-		return { ...emptyTotals(), stopped: reason, filesPlanned: 0, filesSkipped: image.files.length };
+		return { ...emptyTotals(), stopped: reason, filesPlanned: 0, filesSkipped: image.files.length, skipped: [] };
 	}
 
 	const rootFd = await openRoot(req.root);
@@ -53,13 +54,13 @@ export async function runPrefetch(req: PrefetchRequest): Promise<PrefetchSummary
 	const compareInode = image.capture.host === os.hostname();
 	const files: FetchFile[] = [];
 	const planFiles: PlanFile[] = [];
-	let filesSkipped = 0;
+	const skipped: PrefetchSummary['skipped'] = [];
 	try {
 		for (const file of image.files) {
 			if (req.signal.aborted) break;
 			const outcome = await openInRoot(rootFd, file, compareInode);
 			if (!outcome.ok) {
-				filesSkipped++;
+				skipped.push({ path: file.path, reason: outcome.reason });
 				recorder.event({ kind: 'skip', path: file.path, reason: outcome.reason });
 				continue;
 			}
@@ -77,13 +78,14 @@ export async function runPrefetch(req: PrefetchRequest): Promise<PrefetchSummary
 	}
 
 	try {
-		return await fetchPlan(req, files, planFiles, pageSize, filesSkipped);
+		return await fetchPlan(req, files, planFiles, pageSize, skipped);
 	} finally {
 		await Promise.all(files.map((f) => closeFd(f.fd)));
 	}
 }
 
-async function fetchPlan(req: PrefetchRequest, files: FetchFile[], planFiles: PlanFile[], pageSize: number, filesSkipped: number): Promise<PrefetchSummary> {
+async function fetchPlan(req: PrefetchRequest, files: FetchFile[], planFiles: PlanFile[], pageSize: number, skipped: PrefetchSummary['skipped']): Promise<PrefetchSummary> {
+	const filesSkipped = skipped.length;
 	const { recorder, config, image } = req;
 	const ordered = planChunks(planFiles, { resumePages: RESUME_BYTES / pageSize, includeResident: image.capture.backend === 'mincore' });
 	const budget = req.budgetBytes !== undefined ? { bytes: req.budgetBytes, memAvailable: null, cgroupHeadroom: null } : memoryBudget();
@@ -132,7 +134,7 @@ async function fetchPlan(req: PrefetchRequest, files: FetchFile[], planFiles: Pl
 	const summary = { ...finish(totals, t0, pageSize), stopped, filesPlanned: planFiles.length, filesSkipped };
 	recorder.event({ kind: 'summary', ...summary });
 	recorder.status(describe(summary, planFiles.length, filesSkipped, stopped ? `stopped (${stopped})` : 'done'));
-	return summary;
+	return { ...summary, skipped };
 }
 
 function emptyTotals(): Totals {

@@ -4,7 +4,7 @@
 // was prefetched.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../tools/project.js';
 import { runInTestenv, skipReason } from '../tools/testenv/index.js';
@@ -19,12 +19,8 @@ const actionScript = path.join(projectRoot, 'hooks/action-script');
 function why(): string | null {
 	const env = skipReason();
 	if (env) return env;
-	for (const [what, file] of [['the plugin', plugin], ['the reader fixture', reader]]) {
-		try {
-			readFileSync(file!, { flag: 'r' }).length;
-		} catch {
-			return `${what} is not built (${file}; npm ci builds it)`;
-		}
+	for (const [what, file] of [['the plugin', plugin], ['the reader fixture', reader]] as const) {
+		if (!existsSync(file)) return `${what} is not built (${file}; npm ci builds it)`;
 	}
 	return null;
 }

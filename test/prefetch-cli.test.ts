@@ -1,0 +1,63 @@
+// `hotcache prefetch` as a user runs it: the real bin file, on an evicted file on the real disk.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { encodeImage } from '../proto/image.js';
+import { projectRoot } from '../tools/project.js';
+import { diskTempDir, evict, hot, image, imageFile, ones, residency, warm, writeFile } from './prefetch-support.js';
+
+const run = promisify(execFile);
+const bin = path.join(projectRoot, 'tools/hotcache.js');
+const base = diskTempDir('cli');
+const data = path.join(base, 'data');
+writeFile(data, 4 << 20);
+const imgDir = path.join(base, 'img');
+mkdirSync(imgDir);
+
+async function hotcache(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+	try {
+		const r = await run(process.execPath, [bin, ...args], { env: { ...process.env, HOTCACHE_RECORD: '' } });
+		return { code: 0, stdout: r.stdout, stderr: r.stderr };
+	} catch (err) {
+		const e = err as { code: number; stdout: string; stderr: string };
+		return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+	}
+}
+
+test('prefetch --json fetches the planned pages and prints a stable summary', async () => {
+	writeFileSync(path.join(imgDir, 'hotcache.img'), encodeImage(image([imageFile(data, data, [hot(0, 256), warm(512, 256)], [0])])));
+	await evict(data);
+	const record = path.join(base, 'record.jsonl');
+	const r = await hotcache('prefetch', '--json', imgDir, '--workers', '2', '--record', record, '--no-activate');
+	assert.is(r.code, 0, r.stderr);
+	const summary = JSON.parse(r.stdout) as Record<string, unknown>;
+	assert.equal(Object.keys(summary), ['image', 'root', 'pagesAsked', 'alreadyResident', 'fetched', 'missing', 'bytesRead', 'seconds', 'throughput', 'filesPlanned', 'filesSkipped', 'skipped', 'stopped']);
+	assert.is(summary.pagesAsked, 512);
+	assert.is(summary.missing, 0);
+	assert.is(summary.stopped, null);
+	const vec = await residency(data);
+	assert.is(ones(vec, 0, 256), 256, 'hot pages resident');
+	assert.is(ones(vec, 512, 768), 256, 'warm pages resident');
+	assert.is(ones(vec, 256, 512), 0, 'nothing outside the plan');
+	const events = readFileSync(record, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string });
+	assert.ok(events.some((e) => e.kind === 'summary'), 'the record has a summary');
+	assert.not.ok(events.some((e) => e.kind === 'activate'), '--no-activate skips the second pass');
+});
+
+test('a corrupt image is an error with a stable code; bad options are usage errors', async () => {
+	writeFileSync(path.join(imgDir, 'hotcache.img'), 'HOTCACHE\x01');
+	const bad = await hotcache('prefetch', '--json', imgDir);
+	assert.is(bad.code, 1);
+	assert.equal(JSON.parse(bad.stdout), { error: { code: 'image-refused', message: 'image refused, truncated: image is 9 bytes, shorter than its 12-byte header' } });
+	const missing = await hotcache('prefetch', '--json', base);
+	assert.is(JSON.parse(missing.stdout).error.code, 'no-image');
+	const usage = await hotcache('prefetch', imgDir, '--workers', 'many');
+	assert.is(usage.code, 2);
+	assert.match(usage.stderr, /--workers must be an integer/);
+});
+
+test.after(() => rmSync(base, { recursive: true, force: true }));
+test.run();

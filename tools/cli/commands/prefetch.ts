@@ -1,0 +1,114 @@
+// `hotcache prefetch`: runs the restore side's prefetch engine by hand on an image directory.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CliError, UsageError, type Command } from '../command.js';
+import { ConfigError, loadConfig, MAX_WORKERS, parseBandwidth } from '../../../hooks/config.js';
+import { readImageFile } from '../../../hooks/load-image.js';
+import { runPrefetch, type PrefetchSummary } from '../../../hooks/prefetch.js';
+import { describe, Recorder } from '../../../hooks/record.js';
+import { IMAGE_FILE } from '../../../proto/image.js';
+
+const BAR_WIDTH = 30;
+
+/** A progress bar on stderr, redrawn at most every 100 ms. */
+function progressBar(): (done: number, total: number) => void {
+	let last = 0;
+	return (done, total) => {
+		const now = performance.now();
+		if (now - last < 100 && done < total) return;
+		last = now;
+		const filled = total > 0 ? Math.round((done / total) * BAR_WIDTH) : BAR_WIDTH;
+		process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${done}/${total} pages`);
+		if (done >= total) process.stderr.write('\n');
+	};
+}
+
+function jsonSummary(imageDir: string, root: string, s: PrefetchSummary): object {
+	return {
+		image: imageDir,
+		root,
+		pagesAsked: s.pagesAsked,
+		alreadyResident: s.alreadyResident,
+		fetched: s.fetched,
+		missing: s.missing,
+		bytesRead: s.bytesRead,
+		seconds: s.seconds,
+		throughput: s.throughput,
+		filesPlanned: s.filesPlanned,
+		filesSkipped: s.filesSkipped,
+		skipped: s.skipped,
+		stopped: s.stopped,
+	};
+}
+
+export const prefetchCommand: Command = {
+	name: 'prefetch',
+	summary: "prefetch an image directory's hot pages now (the engine the action script starts)",
+	usage: 'hotcache prefetch [--json] IMAGE_DIR [--root DIR] [--workers N] [--record FILE] [--no-activate] [--bandwidth MBPS]',
+	async run(args) {
+		const { values, positionals } = parseArgs({
+			args,
+			allowPositionals: true,
+			strict: true,
+			options: {
+				json: { type: 'boolean' },
+				root: { type: 'string' },
+				workers: { type: 'string' },
+				record: { type: 'string' },
+				'no-activate': { type: 'boolean' },
+				bandwidth: { type: 'string' },
+			},
+		});
+		if (positionals.length !== 1) throw new UsageError('expected exactly one IMAGE_DIR');
+		const imageDir = positionals[0]!;
+		let config;
+		try {
+			config = loadConfig();
+			if (values.workers !== undefined) {
+				const n = Number(values.workers);
+				if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new UsageError(`--workers must be an integer from 1 to ${MAX_WORKERS}`);
+				config.workers = n;
+			}
+			if (values.bandwidth !== undefined) config.bandwidth = parseBandwidth(values.bandwidth, '--bandwidth');
+		} catch (err) {
+			if (err instanceof ConfigError) throw new UsageError(err.message);
+			throw err;
+		}
+		if (values['no-activate']) config.activate = false;
+		// The pool must be sized before its first use: one thread per worker, one for the rest.
+		process.env.UV_THREADPOOL_SIZE = String(config.workers + 1);
+
+		const imageFile = path.join(imageDir, IMAGE_FILE);
+		if (!existsSync(imageFile)) throw new CliError('no-image', `${imageFile} does not exist`);
+		const loaded = await readImageFile(imageFile);
+		if (!loaded.ok) throw new CliError('image-refused', loaded.reason);
+		const root = values.root ?? '/';
+		if (!values.root && loaded.image.capture.ownRoot && !values.json) {
+			process.stderr.write('hotcache prefetch: the capture had its own root; resolving paths from / (pass --root)\n');
+		}
+		const recordFile = values.record ?? config.record;
+		const recorder = new Recorder(recordFile ? [recordFile] : [], null);
+		const controller = new AbortController();
+		const stop = (signal: NodeJS.Signals) => controller.abort(signal);
+		process.once('SIGINT', stop).once('SIGTERM', stop);
+		try {
+			const summary = await runPrefetch({
+				image: loaded.image,
+				imageLabel: imageFile,
+				root,
+				config,
+				recorder,
+				signal: controller.signal,
+				...(process.stderr.isTTY && !values.json ? { onProgress: progressBar() } : {}),
+			});
+			if (values.json) process.stdout.write(JSON.stringify(jsonSummary(imageDir, root, summary)) + '\n');
+			else for (const skip of summary.skipped) process.stderr.write(`hotcache prefetch: skipped ${skip.path}: ${skip.reason}\n`);
+			if (!values.json) process.stdout.write(describe(summary, summary.filesPlanned, summary.filesSkipped, summary.stopped ? `stopped (${summary.stopped})` : 'done') + '\n');
+			return summary.stopped ? 1 : 0;
+		} finally {
+			recorder.close();
+			process.off('SIGINT', stop).off('SIGTERM', stop);
+		}
+	},
+};
