@@ -1,0 +1,265 @@
+// hotcache.img across the two codecs: the C writer (hotcache-capture) read by TypeScript, the
+// TypeScript writer read by the C validator, and hostile images refused by both for the same reason.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import protobuf from 'protobufjs';
+import { decodeImage, encodeImage, HEADER_BYTES, Hotness, IMAGE_FILE, ImageError, LIMITS, MAGIC, pageCounts, type HotcacheImage } from '../proto/image.js';
+import { projectRoot } from '../tools/project.js';
+import { checkWithC, evict, makeFile, pagesOf, range, readPages, runCaptureTool, scratchDir, type CheckResult } from './capture-support.js';
+
+const image = suite('hotcache.img');
+const scratch = scratchDir('image');
+image.after(() => scratch.remove());
+
+/** What both decoders report about an image, in the shape of `hotcache-capture --check`. */
+function countsInTs(img: HotcacheImage): CheckResult {
+	const sum = { resident: 0, hot: 0, warm: 0 };
+	for (const f of img.files) {
+		const c = pageCounts(f);
+		sum.resident += c.resident;
+		sum.hot += c.hot;
+		sum.warm += c.warm;
+	}
+	return {
+		ok: true,
+		files: img.files.length,
+		ranges: img.files.reduce((n, f) => n + f.ranges.length, 0),
+		...sum,
+		fds: img.files.reduce((n, f) => n + f.fds.length, 0),
+	};
+}
+
+image('a capture written by C decodes in TypeScript, and both decoders agree on it', async () => {
+	const a = path.join(realpathSync(scratch.dir), 'a');
+	const b = path.join(realpathSync(scratch.dir), 'b');
+	makeFile(a, 64);
+	makeFile(b, 16);
+	await evict(a);
+	await evict(b);
+	const read = [...range(0, 8), ...range(20, 30)];
+	await readPages(a, read, 3);
+	const out = path.join(scratch.dir, 'out1');
+	spawnSync('mkdir', [out]);
+	const r = runCaptureTool(['--backend', 'mincore', '--out', out, a, b]);
+	assert.is(r.code, 0, r.stderr);
+	assert.equal(readdirSync(out), [IMAGE_FILE], 'only the image is left in the directory (no temporary file)');
+	const file = path.join(out, IMAGE_FILE);
+	const img = decodeImage(readFileSync(file));
+	assert.is(img.capture.tool, 'hotcache-capture');
+	assert.is(img.capture.backend, 'mincore');
+	assert.is(img.capture.pageSize, 4096);
+	assert.is(img.capture.partial, false);
+	assert.equal(img.files.map((f) => f.path), [a, b]);
+	const [fa, fb] = img.files;
+	const st = statSync(a);
+	assert.is(fa!.identity.size, st.size);
+	assert.is(fa!.identity.inode, BigInt(st.ino));
+	assert.is(fa!.identity.mtimeNs, statSync(a, { bigint: true }).mtimeNs);
+	assert.is(fa!.sizePages, 64);
+	const cached = pagesOf(fa!.ranges);
+	assert.ok(cached.every((p) => read.includes(p)), `only pages that were read are cached: ${cached.join(',')}`);
+	assert.ok(cached.length >= read.length - 2, `the pages read are cached (${cached.length} of ${read.length})`);
+	assert.is(pageCounts(fb!).resident, 0, 'b was evicted and never read');
+	assert.equal(checkWithC(file), countsInTs(img));
+});
+
+image('a capture with hotness classes (best backend here) reads the same in both decoders', async () => {
+	const a = path.join(scratch.dir, 'hot');
+	makeFile(a, 32);
+	await evict(a);
+	await readPages(a, range(0, 16), 3);
+	await readPages(a, range(16, 24), 1);
+	const r = runCaptureTool([a]);
+	assert.is(r.code, 0, r.stderr);
+	const img = decodeImage(r.stdout);
+	const file = path.join(scratch.dir, 'hot.img');
+	writeFileSync(file, r.stdout);
+	assert.equal(checkWithC(file), countsInTs(img));
+});
+
+function sampleImage(): HotcacheImage {
+	const identity = (size: number) => ({ size, mtimeNs: 1_700_000_000_123_456_789n, inode: 42n, dev: 2049n, handle: Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]), handleType: 1 });
+	return {
+		version: 1,
+		capture: {
+			host: 'source',
+			kernel: '6.1.0-test',
+			timeNs: 1_700_000_000_000_000_000n,
+			backend: 'kmod',
+			lru: 'mglru',
+			hotWarmExact: true,
+			pageSize: 4096,
+			durationMs: 12,
+			rootPid: 1234,
+			ownRoot: true,
+			partial: false,
+			partialReason: '',
+			tool: 'test',
+		},
+		files: [
+			{
+				path: '/srv/data/big',
+				identity: identity(1 << 30),
+				fds: [{ pid: 1234, fd: 3, offset: 5 << 20 }],
+				mapped: false,
+				sizePages: 262144,
+				dirtySynced: true,
+				ranges: [
+					{ start: 0, count: 262144, hotness: Hotness.Hot },
+				],
+			},
+			{
+				path: '/srv/data/mixed',
+				identity: identity(10 * 4096 + 1),
+				fds: [],
+				mapped: true,
+				sizePages: 11,
+				dirtySynced: false,
+				ranges: [
+					{ start: 0, count: 2, hotness: Hotness.Hot },
+					{ start: 2, count: 3, hotness: Hotness.Warm },
+					{ start: 7, count: 1, hotness: Hotness.Resident },
+					{ start: 10, count: 1, hotness: Hotness.Hot },
+				],
+			},
+			{ path: '/srv/empty', identity: identity(0), fds: [{ pid: 1, fd: 0, offset: 0 }, { pid: 1, fd: 9, offset: 0 }], mapped: false, sizePages: 0, dirtySynced: false, ranges: [] },
+		],
+	};
+}
+
+image('an image written by TypeScript validates in C with the same counts', () => {
+	const img = sampleImage();
+	const buf = encodeImage(img);
+	const file = path.join(scratch.dir, 'ts.img');
+	writeFileSync(file, buf);
+	assert.equal(checkWithC(file), countsInTs(img));
+	assert.equal(decodeImage(buf), img, 'and TypeScript reads back what it wrote');
+});
+
+image('a fully hot 1 GiB file costs a few bytes', () => {
+	const img = sampleImage();
+	img.files = img.files.slice(0, 1);
+	const withRanges = encodeImage(img).length;
+	img.files[0]!.ranges = [];
+	assert.ok(withRanges - encodeImage(img).length <= 16, `${withRanges - encodeImage(img).length} bytes for the ranges`);
+});
+
+image('the encoder refuses overlapping or unsorted ranges (the format cannot express them)', () => {
+	const img = sampleImage();
+	img.files[1]!.ranges = [
+		{ start: 0, count: 4, hotness: Hotness.Hot },
+		{ start: 2, count: 4, hotness: Hotness.Warm },
+	];
+	assert.throws(() => encodeImage(img), (err: unknown) => err instanceof ImageError && err.kind === 'invalid');
+});
+
+// Hostile images: crafted at the protobuf level, so that they can say what encodeImage never would.
+const schema = protobuf.loadSync(path.join(projectRoot, 'proto/hotcache.proto')).lookupType('hotcache.HotcacheImage');
+
+type Raw = Record<string, unknown> & { files: Record<string, unknown>[]; capture: Record<string, unknown> };
+function validRaw(): Raw {
+	return {
+		version: 1,
+		capture: { pageSize: 4096, backend: 2, lru: 1, tool: 'hostile' },
+		files: [
+			{
+				path: '/data/a',
+				identity: { size: 10 * 4096, inode: 5, dev: 1 },
+				sizePages: 10,
+				gaps: [0, 2],
+				lengths: [3, 4],
+				classes: [3, 2],
+				fds: [{ pid: 1, fd: 3, offset: 100 }],
+			},
+		],
+	};
+}
+
+function frame(payload: Uint8Array, length = payload.length): Buffer {
+	const header = Buffer.alloc(HEADER_BYTES);
+	MAGIC.copy(header);
+	header.writeUInt32LE(length, MAGIC.length);
+	return Buffer.concat([header, payload]);
+}
+
+function encodeRaw(edit: (raw: Raw) => void): Buffer {
+	const raw = validRaw();
+	edit(raw);
+	// fromObject, not verify: verify would refuse the unknown enum value the test wants to send.
+	return frame(schema.encode(schema.fromObject(raw)).finish());
+}
+
+const first = (raw: Raw) => raw.files[0]!;
+const valid = encodeRaw(() => {});
+const hostile: [string, Buffer, string][] = [
+	['truncated payload', valid.subarray(0, valid.length - 3), 'truncated'],
+	['shorter than the header', Buffer.from('HOTC'), 'truncated'],
+	['bad magic', Buffer.concat([Buffer.from('NOTCACHE'), valid.subarray(8)]), 'bad-magic'],
+	['length field past the limit', frame(Buffer.alloc(0), LIMITS.imageBytes + 1), 'too-large'],
+	['trailing bytes', Buffer.concat([valid, Buffer.from([0])]), 'malformed'],
+	['payload that is not protobuf', frame(Buffer.alloc(16, 0xff)), 'malformed'],
+	['newer version', encodeRaw((r) => (r.version = 2)), 'bad-version'],
+	['no version', encodeRaw((r) => delete r.version), 'bad-version'],
+	['range past the end of the file', encodeRaw((r) => (first(r).lengths = [3, 8])), 'invalid'],
+	['oversized gap', encodeRaw((r) => (first(r).gaps = [0, 2 ** 41])), 'invalid'],
+	['oversized range length', encodeRaw((r) => (first(r).lengths = [3, 2 ** 50])), 'invalid'],
+	['oversized file size', encodeRaw((r) => Object.assign(first(r), { sizePages: 2 ** 41, identity: { size: 2 ** 53 } })), 'invalid'],
+	['more fds than the limit', encodeRaw((r) => (first(r).fds = range(0, LIMITS.fdsPerFile + 1).map((fd) => ({ pid: 1, fd, offset: 0 })))), 'invalid'],
+	['more files than the limit', encodeRaw((r) => (r.files = range(0, LIMITS.files + 1).map(() => ({ path: '/f', identity: {} })))), 'invalid'],
+	['range arrays of different lengths', encodeRaw((r) => (first(r).classes = [3])), 'invalid'],
+	['empty range', encodeRaw((r) => (first(r).lengths = [3, 0])), 'invalid'],
+	['unknown class', encodeRaw((r) => (first(r).classes = [3, 7])), 'invalid'],
+	['relative path', encodeRaw((r) => (first(r).path = 'data/a')), 'invalid'],
+	["path with '..'", encodeRaw((r) => (first(r).path = '/data/../etc/shadow')), 'invalid'],
+	['path longer than the limit', encodeRaw((r) => (first(r).path = '/' + 'x'.repeat(LIMITS.pathBytes))), 'invalid'],
+	['size and page count disagree', encodeRaw((r) => (first(r).sizePages = 11)), 'invalid'],
+	['file without identity', encodeRaw((r) => delete first(r).identity), 'invalid'],
+	['oversized file handle', encodeRaw((r) => (first(r).identity = { size: 10 * 4096, handle: Buffer.alloc(LIMITS.handleBytes + 1) })), 'invalid'],
+	['page size not a power of two', encodeRaw((r) => (r.capture.pageSize = 5000)), 'invalid'],
+	['no capture', encodeRaw((r) => delete (r as Record<string, unknown>).capture), 'invalid'],
+];
+
+image('the hostile-image table starts from an image both decoders accept', () => {
+	const file = path.join(scratch.dir, 'valid.img');
+	writeFileSync(file, valid);
+	assert.equal(checkWithC(file), { ok: true, files: 1, ranges: 2, resident: 7, hot: 3, warm: 4, fds: 1 });
+	assert.equal(pageCounts(decodeImage(valid).files[0]!), { resident: 7, hot: 3, warm: 4 });
+});
+
+for (const [name, buf, kind] of hostile) {
+	image(`hostile image refused by both decoders: ${name} (${kind})`, () => {
+		assert.throws(() => decodeImage(buf), (err: unknown) => err instanceof ImageError && err.kind === kind, `TypeScript: expected ${kind}`);
+		const file = path.join(scratch.dir, 'hostile.img');
+		writeFileSync(file, buf);
+		const c = checkWithC(file);
+		assert.is(c.ok, false, `C accepted it: ${JSON.stringify(c)}`);
+		assert.is(c.kind, kind, `C: ${c.message}`);
+	});
+}
+
+image('hotcache inspect --json shows each file with its counts, ranges and fds', () => {
+	const dir = path.join(scratch.dir, 'inspect');
+	spawnSync('mkdir', [dir]);
+	writeFileSync(path.join(dir, IMAGE_FILE), encodeImage(sampleImage()));
+	const r = spawnSync(process.execPath, [path.join(projectRoot, 'tools/hotcache.js'), 'inspect', '--json', dir], { encoding: 'utf8' });
+	assert.is(r.status, 0, r.stderr);
+	const view = JSON.parse(r.stdout) as { backend: string; lru: string; files: { path: string; sizePages: number; resident: number; hot: number; warm: number; ranges: unknown[]; fds: unknown[] }[] };
+	assert.is(view.backend, 'kmod');
+	assert.is(view.lru, 'mglru');
+	const mixed = view.files[1]!;
+	assert.equal(
+		{ path: mixed.path, sizePages: mixed.sizePages, resident: mixed.resident, hot: mixed.hot, warm: mixed.warm },
+		{ path: '/srv/data/mixed', sizePages: 11, resident: 7, hot: 3, warm: 3 },
+	);
+	assert.equal(mixed.ranges[1], { start: 2, count: 3, class: 'warm' });
+	assert.equal(view.files[0]!.fds, [{ pid: 1234, fd: 3, offset: 5 << 20 }]);
+	const bad = spawnSync(process.execPath, [path.join(projectRoot, 'tools/hotcache.js'), 'inspect', '--json', path.join(scratch.dir, 'hostile.img')], { encoding: 'utf8' });
+	assert.is(bad.status, 1);
+	assert.match(bad.stdout, /"code":"image-/);
+	assert.ok(existsSync(path.join(dir, IMAGE_FILE)));
+});
+
+image.run();
