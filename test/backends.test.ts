@@ -1,0 +1,190 @@
+// Each hotness backend on real files of this machine's disk: evict, read in a known pattern, capture,
+// compare. Plus the capture of a live process tree (fds, offsets, mappings).
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import path from 'node:path';
+import { decodeImage, pageCounts, type HotcacheImage, type ImageFile } from '../proto/image.js';
+import { testUnless } from './support.js';
+import { buildFixtures, evict, makeFile, PAGE, pagesOf, range, readerTool, readPages, residentPages, runCaptureTool, scratchDir } from './capture-support.js';
+
+const backends = suite('hotness backends');
+const scratch = scratchDir('backends');
+const file = (name: string) => path.join(scratch.dir, name);
+const SIZE = 1024;
+const readA = [...range(0, 512), ...range(768, 896)];
+const readB = [...range(0, 256), ...range(512, 640)];
+// This machine's page cache loses an odd page now and then on its own (measured; no reclaim runs).
+const SLACK = 8;
+// The kernel activates pages in per-CPU batches of up to 31: that many pages per CPU read three times
+// may still wait to be marked active when the capture looks, and show as warm.
+const PENDING_ACTIVATION = 31 * cpus().length;
+
+const isRoot = process.getuid?.() === 0;
+const mglru = (() => {
+	try {
+		return Number.parseInt(readFileSync('/sys/kernel/mm/lru_gen/enabled', 'utf8'), 16) !== 0;
+	} catch {
+		return false;
+	}
+})();
+const hasKmod = existsSync('/dev/hotcache');
+
+backends.before(async () => {
+	for (const [name, pages] of [['A', SIZE], ['B', SIZE], ['C', 64]] as const) {
+		makeFile(file(name), pages);
+		await evict(file(name));
+	}
+	await readPages(file('A'), readA, 3);
+	await readPages(file('B'), readB, 1);
+});
+backends.after(() => scratch.remove());
+
+function capture(args: string[]): HotcacheImage {
+	const r = runCaptureTool(args);
+	assert.is(r.code, 0, `hotcache-capture ${args.join(' ')}: ${r.stderr}`);
+	return decodeImage(r.stdout);
+}
+
+function byName(img: HotcacheImage, name: string): ImageFile {
+	const f = img.files.find((x) => x.path === file(name));
+	if (!f) throw new assert.Assertion({ message: `${name} is not in the image`, operator: 'ok', actual: img.files.map((x) => x.path), expects: file(name) });
+	return f;
+}
+
+function assertOnlyReadPages(f: ImageFile, read: number[], name: string): void {
+	const cached = pagesOf(f.ranges);
+	const allowed = new Set(read);
+	assert.ok(cached.every((p) => allowed.has(p)), `${name}: pages never read are cached: ${cached.filter((p) => !allowed.has(p)).join(',')}`);
+	assert.ok(cached.length >= read.length - SLACK, `${name}: only ${cached.length} of the ${read.length} pages read are cached`);
+}
+
+backends('mincore: residency exactly as mincore(2) sees it, no hotness', async () => {
+	const before = await Promise.all(['A', 'B', 'C'].map((n) => residentPages(file(n), SIZE)));
+	const img = capture(['--backend', 'mincore', file('A'), file('B'), file('C')]);
+	const after = await Promise.all(['A', 'B', 'C'].map((n) => residentPages(file(n), SIZE)));
+	assert.is(img.capture.backend, 'mincore');
+	assert.is(img.capture.hotWarmExact, false);
+	['A', 'B', 'C'].forEach((name, i) => {
+		const cached = new Set(pagesOf(byName(img, name).ranges));
+		// Pages only ever leave the cache meanwhile: after <= captured <= before.
+		for (const p of after[i]!) assert.ok(cached.has(p), `${name}: page ${p} resident but not captured`);
+		for (const p of cached) assert.ok(before[i]!.has(p), `${name}: page ${p} captured but not resident`);
+		const counts = pageCounts(byName(img, name));
+		assert.is(counts.hot + counts.warm, 0, `${name}: mincore cannot know hotness`);
+	});
+	assertOnlyReadPages(byName(img, 'A'), readA, 'A');
+	assertOnlyReadPages(byName(img, 'B'), readB, 'B');
+	assert.is(pageCounts(byName(img, 'C')).resident, 0);
+});
+
+testUnless(isRoot ? null : 'kpageflags needs root (CAP_SYS_ADMIN to see page frame numbers)', backends, 'kpageflags: pages read 3 times are hot, once warm, never not cached', () => {
+	const img = capture(['--backend', 'kpageflags', file('A'), file('B'), file('C')]);
+	assert.is(img.capture.backend, 'kpageflags');
+	assert.is(img.capture.lru, mglru ? 'mglru' : 'classic');
+	assert.is(img.capture.hotWarmExact, !mglru, 'kpageflags says when it cannot tell hot from warm');
+	const a = byName(img, 'A');
+	const b = byName(img, 'B');
+	assertOnlyReadPages(a, readA, 'A');
+	assertOnlyReadPages(b, readB, 'B');
+	assert.is(pageCounts(byName(img, 'C')).resident, 0);
+	const ca = pageCounts(a);
+	const cb = pageCounts(b);
+	if (!mglru) {
+		assert.ok(ca.hot >= ca.resident - PENDING_ACTIVATION, `A: ${ca.hot} hot of ${ca.resident}`);
+		assert.is(ca.hot + ca.warm, ca.resident, 'A: every page read is at least warm');
+		assert.ok(cb.warm >= cb.resident - SLACK, `B: ${cb.warm} warm of ${cb.resident}`);
+		assert.ok(cb.hot <= SLACK, `B: ${cb.hot} hot`);
+	}
+	// The scan itself must not heat anything: a second one sees the same classes.
+	const again = capture(['--backend', 'kpageflags', file('A'), file('B')]);
+	assert.equal(pageCounts(byName(again, 'B')).hot, cb.hot, 'B got hotter from being scanned');
+	assert.ok(pageCounts(byName(again, 'A')).hot >= ca.hot - SLACK, 'A lost hot pages between two scans');
+});
+
+testUnless(hasKmod ? null : 'no /dev/hotcache: the module is not loaded (this host kernel cannot load modules; the VM tests cover it)', backends, 'kmod: classes from the module, same invariants', () => {
+	const img = capture(['--backend', 'kmod', file('A'), file('B'), file('C')]);
+	assert.is(img.capture.backend, 'kmod');
+	assert.is(img.capture.hotWarmExact, true);
+	const ca = pageCounts(byName(img, 'A'));
+	const cb = pageCounts(byName(img, 'B'));
+	assertOnlyReadPages(byName(img, 'A'), readA, 'A');
+	assertOnlyReadPages(byName(img, 'B'), readB, 'B');
+	assert.ok(ca.hot >= ca.resident - PENDING_ACTIVATION, `A: ${ca.hot} hot of ${ca.resident}`);
+	assert.ok(cb.hot <= SLACK, `B: ${cb.hot} hot`);
+	assert.is(pageCounts(byName(img, 'C')).resident, 0);
+});
+
+backends('the best available backend is chosen: kmod, then kpageflags, then mincore', () => {
+	const img = capture([file('A')]);
+	assert.is(img.capture.backend, hasKmod ? 'kmod' : isRoot ? 'kpageflags' : 'mincore');
+});
+
+testUnless(hasKmod ? 'the module is loaded here' : null, backends, 'a backend asked for and missing fails cleanly, writing nothing', () => {
+	const r = runCaptureTool(['--backend', 'kmod', file('A')]);
+	assert.is(r.code, 1);
+	assert.is(r.stdout.length, 0);
+	assert.match(r.stderr, /kmod was asked for and is not usable/);
+	const env = runCaptureTool([file('A')], { HOTCACHE_BACKEND: 'kmod' });
+	assert.is(env.code, 1, 'HOTCACHE_BACKEND forces the backend too');
+});
+
+/** Starts `sh` running the reader as its child; resolves once the reader counts. */
+async function startTree(args: string[], counter: string): Promise<{ shell: number; reader: number; stop: () => void }> {
+	const child = spawn('/bin/sh', ['-c', `"${readerTool}" "$@" & wait`, 'sh', ...args], { stdio: 'ignore' });
+	const shell = child.pid!;
+	let reader = 0;
+	const stop = () => {
+		for (const pid of [reader, shell]) {
+			try {
+				if (pid) process.kill(pid, 'SIGKILL');
+			} catch {
+				// already gone
+			}
+		}
+	};
+	for (let i = 0; i < 200; i++) {
+		await new Promise((r) => setTimeout(r, 25));
+		if (!reader) reader = Number(readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').trim().split(/\s+/)[0] ?? 0);
+		if (readFileSync(counter).readBigUInt64LE(0) > 0n) return { shell, reader, stop };
+	}
+	stop();
+	throw new Error('the reader never started counting');
+}
+
+backends('a process tree: open fds with offsets, mappings, untouched files', async () => {
+	buildFixtures();
+	const tree = ['A2', 'B2', 'C2', 'D2'];
+	for (const name of tree) {
+		makeFile(file(name), 64);
+		await evict(file(name));
+	}
+	writeFileSync(file('counter'), Buffer.alloc(8));
+	const { shell, reader, stop } = await startTree(['-a', file('A2'), '-b', file('B2'), '-c', file('C2'), '-d', file('D2'), '-n', file('counter'), '-i', '20'], file('counter'));
+	try {
+		const img = capture(['--pid', String(shell)]);
+		assert.is(img.capture.rootPid, shell);
+		assert.is(img.capture.ownRoot, false);
+		const a = byName(img, 'A2');
+		assert.is(a.fds.length, 1);
+		assert.is(a.fds[0]!.pid, reader, 'the fd belongs to the child: the tree was walked');
+		assert.ok(a.fds[0]!.offset >= 32 * PAGE, `A's offset ${a.fds[0]!.offset} is past its middle`);
+		assert.is(byName(img, 'B2').fds[0]!.offset, 64 * PAGE, 'B was read to its end');
+		const c = byName(img, 'C2');
+		assert.is(c.fds.length, 1);
+		assert.is(pageCounts(c).resident, 0);
+		const d = byName(img, 'D2');
+		assert.is(d.mapped, true);
+		assert.is(d.fds.length, 0);
+		assert.ok(pageCounts(d).resident >= 64 - SLACK, 'D was read through its mapping');
+		assert.ok(byName(img, 'counter').mapped);
+		assert.ok(img.files.some((f) => f.path === readerTool && f.mapped), 'the program itself is mapped');
+		assert.is(new Set(img.files.map((f) => `${f.identity.dev}:${f.identity.inode}`)).size, img.files.length, 'each file once');
+	} finally {
+		stop();
+	}
+});
+
+backends.run();
