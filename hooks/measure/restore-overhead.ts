@@ -1,0 +1,68 @@
+// A measurement, not a test: how much the action script adds to `criu restore`, and how fast the
+// prefetcher brought the evicted hot file back. Real CRIU in the test environment; rounds alternate
+// between a plain restore and one with --action-script, each from a fresh dump of the reader fixture
+// with its files evicted. Run as root after `npm ci`:
+//   node dist/hooks/measure/restore-overhead.js [ROUNDS]
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../../tools/project.js';
+import { runInTestenv } from '../../tools/testenv/index.js';
+
+const rounds = Number(process.argv[2] ?? 8);
+const work = mkdtempSync('/var/tmp/hotcache-measure-');
+const pluginDir = path.join(projectRoot, 'criu-plugin/out');
+const reader = path.join(projectRoot, 'test/fixtures/out/reader');
+const actionScript = path.join(projectRoot, 'hooks/action-script');
+
+const script = `
+set -eu
+cd ${work}
+export HOTCACHE_STATE_DIR=${work}/state
+head -c $((256 << 20)) /dev/urandom >A
+head -c $((8 << 20)) /dev/urandom >B
+head -c 8 /dev/zero >counter
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+i=0
+while [ $i -lt ${rounds} ]; do
+	i=$((i + 1))
+	for variant in plain hook; do
+		rm -rf img && mkdir img
+		setsid ${reader} -a ${work}/A -b ${work}/B -n ${work}/counter -i 10 </dev/null >/dev/null 2>&1 &
+		pid=$!
+		sleep 1.5
+		criu dump -t $pid -D img -L ${pluginDir} -o dump.log || { cat img/dump.log; exit 10; }
+		dd if=A iflag=nocache count=0 status=none
+		dd if=B iflag=nocache count=0 status=none
+		hook=""
+		[ $variant = hook ] && hook="--action-script ${actionScript}"
+		t0=$(date +%s%N)
+		criu restore -D img -d -L ${pluginDir} $hook -o restore.log || { cat img/restore.log; exit 13; }
+		t1=$(date +%s%N)
+		echo "restore $variant $(( (t1 - t0) / 1000 ))"
+		sleep 1
+		kill $pid
+	done
+done
+`;
+
+const result = await runInTestenv(script, { binds: [work], timeoutMs: 600_000 });
+if (result.code !== 0) {
+	process.stderr.write(result.stdout + result.stderr);
+	process.exitCode = 1;
+} else {
+	const times: Record<string, number[]> = { plain: [], hook: [] };
+	for (const m of result.stdout.matchAll(/^restore (plain|hook) (\d+)$/gm)) times[m[1]!]!.push(Number(m[2]) / 1000);
+	const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+	for (const [variant, xs] of Object.entries(times)) {
+		process.stdout.write(`criu restore ${variant.padEnd(5)}: median ${median(xs).toFixed(1)} ms over ${xs.length} (${xs.map((x) => x.toFixed(1)).join(' ')})\n`);
+	}
+	process.stdout.write(`added by the hook: ${(median(times.hook!) - median(times.plain!)).toFixed(1)} ms (median difference)\n`);
+	// The prefetchers' own summaries: how fast the evicted hot set came back.
+	const restores = path.join(work, 'state/restores');
+	for (const dir of readdirSync(restores)) {
+		const lines = readFileSync(path.join(restores, dir, 'record.jsonl'), 'utf8').trim().split('\n');
+		const summary = JSON.parse(lines[lines.length - 1]!) as { kind: string; fetched: number; seconds: number; throughput: number };
+		if (summary.kind === 'summary') process.stdout.write(`prefetch ${dir}: ${summary.fetched} pages in ${summary.seconds.toFixed(3)} s, ${(summary.throughput / 1e6).toFixed(0)} MB/s\n`);
+	}
+}
+rmSync(work, { recursive: true, force: true });
