@@ -31,6 +31,10 @@ static void set(struct hc_config *cfg, const char *key, const char *value, const
 		ok = parse_bool(value, &cfg->strict);
 	} else if (!strcmp(key, "HOTCACHE_BACKEND")) {
 		ok = hc_backend_parse(value, &cfg->backend) == 0;
+	} else if (!strcmp(key, "HOTCACHE_CAPTURE_AT")) {
+		ok = !strcmp(value, "exit") || !strcmp(value, "early");
+		if (ok)
+			cfg->at_exit = !strcmp(value, "exit");
 	} else if (!strcmp(key, "HOTCACHE_TIME_LIMIT_MS")) {
 		errno = 0;
 		ms = strtoul(value, &end, 10);
@@ -84,7 +88,8 @@ static void load_file(struct hc_config *cfg, const char *file)
 
 void hc_config_load(struct hc_config *cfg, const char *file)
 {
-	static const char *const keys[] = { "HOTCACHE_DISABLE", "HOTCACHE_STRICT", "HOTCACHE_BACKEND", "HOTCACHE_TIME_LIMIT_MS" };
+	static const char *const keys[] = { "HOTCACHE_DISABLE", "HOTCACHE_STRICT", "HOTCACHE_BACKEND", "HOTCACHE_TIME_LIMIT_MS",
+					    "HOTCACHE_CAPTURE_AT" };
 	size_t i;
 
 	memset(cfg, 0, sizeof(*cfg));

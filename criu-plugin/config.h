@@ -8,6 +8,8 @@
  *   HOTCACHE_STRICT=1         a failed capture fails the dump (CRIU >= 4.1)
  *   HOTCACHE_BACKEND=NAME     kmod, kpageflags, mincore or auto
  *   HOTCACHE_TIME_LIMIT_MS=N  stop scanning after N ms (0: never)
+ *   HOTCACHE_CAPTURE_AT=exit  capture in exit(DUMP) even on CRIU >= 4.1, where
+ *                             that is after post-dump (default "early")
  */
 #ifndef HOTCACHE_CONFIG_H
 #define HOTCACHE_CONFIG_H
@@ -24,6 +26,7 @@ struct hc_config {
 	bool strict;
 	enum hc_backend_id backend;
 	unsigned int time_limit_ms;
+	bool at_exit;
 };
 
 /* Never fails: a bad value is logged and the default kept. */

@@ -112,7 +112,7 @@ static int plugin_init(int stage)
 		}
 		run.active = true;
 		pr_info("will capture at %s (backend %s%s)",
-			CR_PLUGIN_DESC.max_hooks > CRIU_ABI_HOOK_COUNT_3X ? "CHECKPOINT_DEVICES" : "exit(DUMP)",
+			CR_PLUGIN_DESC.max_hooks > CRIU_ABI_HOOK_COUNT_3X && !run.cfg.at_exit ? "CHECKPOINT_DEVICES" : "exit(DUMP)",
 			hc_backend_name(run.cfg.backend), run.cfg.strict ? ", strict" : "");
 		break;
 	case CRIU_ABI_STAGE_PRE_DUMP:
@@ -129,7 +129,7 @@ static int checkpoint_devices(int pid)
 {
 	int ret;
 
-	if (!run.active || run.collected)
+	if (!run.active || run.collected || run.cfg.at_exit)
 		return -ENOTSUP;
 	ret = collect(pid, "CHECKPOINT_DEVICES");
 	if (ret < 0 && run.cfg.strict) {

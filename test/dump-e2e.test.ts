@@ -126,7 +126,7 @@ criu dump -t "$pid" -D ${dir}/img --libdir ${dir}/lib --action-script ${dir}/act
 	}
 });
 
-testUnless(skipReason(), e2e, 'a broken plugin situation never fails the dump; strict mode does', async () => {
+testUnless(skipReason(), e2e, 'capture at exit(DUMP); a broken plugin situation never fails the dump; strict mode does', async () => {
 	const scratch = await prepare('broken');
 	const dir = scratch.dir;
 	try {
@@ -145,6 +145,8 @@ dump() { # dump NAME [ENV...]: dumps a fresh reader into ${dir}/NAME, prints NAM
 dump blocked
 dump nokmod HOTCACHE_BACKEND=kmod
 dump strict HOTCACHE_BACKEND=kmod HOTCACHE_STRICT=1
+dump atexit HOTCACHE_CAPTURE_AT=exit
+echo "atexit-pid=$pid"
 `;
 		const r = await runInTestenv(script, { binds: [dir], timeoutMs: 180_000 });
 		const out = r.stdout + r.stderr;
@@ -161,6 +163,13 @@ dump strict HOTCACHE_BACKEND=kmod HOTCACHE_STRICT=1
 		assert.not.match(r.stdout, /^strict=0$/m, `strict mode must fail the dump:\n${out}`);
 		assert.match(r.stdout, /^strict-alive=1$/m, 'criu resumes the tree after the failed dump');
 		assert.match(log('strict'), /hotcache: strict mode: failing the dump/, hotcacheLines('strict'));
+
+		// The path CRIU 3.x takes (root pid found through CRIU's root_item), exercised on 4.1.
+		assert.match(r.stdout, /^atexit=0$/m, out);
+		assert.match(log('atexit'), /hotcache: captured \d+ files, .* at exit\(DUMP\)/, hotcacheLines('atexit'));
+		const view = inspect(path.join(dir, 'atexit'));
+		const a = view.files.find((f) => f.path === path.join(dir, 'A'));
+		assert.ok(a && a.fds[0]!.pid === Number(/^atexit-pid=(\d+)$/m.exec(r.stdout)?.[1]), 'the tree of the right root was captured');
 	} finally {
 		scratch.remove();
 	}
