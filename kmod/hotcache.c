@@ -20,9 +20,11 @@
  *   active; page-table accesses promote there)          -> HOT
  *   PG_referenced                                       -> WARM
  *   otherwise                                           -> RESIDENT
- * Cold page-cache folios are added to the oldest or the second oldest
- * generation, so those never make a folio HOT, even when only two
- * generations exist, and older-than-youngest says nothing more.
+ * Cold page-cache folios are added to the oldest generation, or to the
+ * second oldest when there are four; that is never one of the two youngest
+ * unless only two generations exist, so the oldest one never counts.
+ * Folios still waiting in a per-CPU batch are on no list and have no
+ * generation; under MGLRU their tier alone decides.
  * "Accessed twice" is where the classic LRU activates a folio, so a file
  * read the same way gets the same classes under both LRUs.
  *

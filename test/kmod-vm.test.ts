@@ -1,12 +1,13 @@
 // The kernel module in emulated VMs: Debian's 6.1 and 6.12 cloud kernels, MGLRU on and off. In each, a file
 // read three times must scan HOT, one read once WARM, one never read absent, and the ioctl's error paths
 // and resumable scans must hold (kmod/selftest/hotcache_test.c, which prints its own per-check lines).
+// When criu-plugin/out/hotcache-capture is built, the same boots also run it against a live reader.
 // First run on a fresh machine: builds two Debian root file systems (kernel, headers, compiler), about a
 // minute or two; afterwards about half a minute.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { vmSkipReason } from '../tools/vm/host.js';
-import { runKmodVmMatrix, type VmRun } from '../tools/vm/matrix.js';
+import { builtCaptureTool, runKmodVmMatrix, type VmMatrix, type VmRun } from '../tools/vm/matrix.js';
 import { testUnless } from './support.js';
 
 const HOTCACHE_LRU_CLASSIC = 1;
@@ -38,13 +39,51 @@ function checkRun(run: VmRun): void {
 	assert.is(C.hot + C.warm + C.resident, 0, `${what}: C (never read) has resident pages`);
 }
 
-testUnless(vmSkipReason(), test, 'kmod in VMs: classes on Debian 6.1 and 6.12, MGLRU on and off', async () => {
-	const started = Date.now();
-	const log = (line: string) => process.stderr.write(`${line}\n`);
-	const matrix = await runKmodVmMatrix(log);
-	log(`kmod-vm: prepare ${matrix.prepareMs} ms; builds ${matrix.builds.map((b) => `${b.kernel} ${b.buildMs} ms`).join(', ')}; total ${Date.now() - started} ms`);
-	assert.is(matrix.runs.length, 4, 'two kernels times two MGLRU modes');
-	for (const run of matrix.runs) checkRun(run);
+// Both tests read the same boots: the matrix runs once.
+let matrix: Promise<VmMatrix> | null = null;
+const started = Date.now();
+const log = (line: string) => process.stderr.write(`${line}\n`);
+function vmMatrix(): Promise<VmMatrix> {
+	matrix ??= runKmodVmMatrix(log).then((m) => {
+		log(`kmod-vm: prepare ${m.prepareMs} ms; builds ${m.builds.map((b) => `${b.kernel} ${b.buildMs} ms`).join(', ')}; total ${Date.now() - started} ms`);
+		return m;
+	});
+	return matrix;
+}
+
+const skip = vmSkipReason();
+
+testUnless(skip, test, 'kmod in VMs: classes on Debian 6.1 and 6.12, MGLRU on and off', async () => {
+	const m = await vmMatrix();
+	assert.is(m.runs.length, 4, 'two kernels times two MGLRU modes');
+	for (const run of m.runs) checkRun(run);
+});
+
+// The plugin's capture code with the kmod backend, end to end: a live reader holds R (read 3x) and W
+// (read once) open. The image it wrote on the guest's disk is read back and decoded with proto/image.ts:
+// R's pages must be hot, W's warm, both with the reader's fds, captured by kmod in the guest's LRU mode.
+const captureSkip = skip ?? (builtCaptureTool() === null ? 'criu-plugin/out/hotcache-capture is not built (make -C criu-plugin)' : null);
+testUnless(captureSkip, test, 'kmod in VMs: hotcache-capture --backend kmod on a live reader', async () => {
+	const m = await vmMatrix();
+	for (const run of m.runs) {
+		const what = describe(run);
+		const logText = run.report.captureLog.join('\n');
+		assert.ok(run.report.capture?.ok, `${what}: hotcache-capture or its --check failed: ${JSON.stringify(run.report.capture)}\n${logText}`);
+		const image = run.image;
+		assert.ok(image, `${what}: no hotcache.img on the guest disk\n${logText}`);
+		assert.is(image.backend, 'kmod', `${what}: backend`);
+		assert.is(image.lru, run.mglru === 'y' ? 'mglru' : 'classic', `${what}: lru`);
+		const file = (name: string) => {
+			const f = image.files.find((x) => x.path === name);
+			assert.ok(f, `${what}: ${name} missing from the image: ${JSON.stringify(image.files)}`);
+			assert.ok(f.fds >= 1, `${what}: ${name} has no fd recorded`);
+			return f;
+		};
+		const r = file('/mnt/R');
+		const w = file('/mnt/W');
+		assert.ok(r.hot >= FILE_PAGES * 0.9, `${what}: R (read 3x) hot ${r.hot}`);
+		assert.ok(w.warm >= FILE_PAGES * 0.9 && w.hot === 0, `${what}: W (read once) warm ${w.warm}, hot ${w.hot}`);
+	}
 });
 
 test.run();

@@ -1,7 +1,8 @@
 #!/bin/busybox sh
 # /init of the test initramfs (tools/vm/initramfs.ts). Loads the disk driver and hotcache.ko, sets
 # MGLRU as the kernel command line asks (hotcache_mglru=y|n), runs the test program on the ext4 disk,
-# and powers off. Lines starting with HOTCACHE- are read by the host.
+# then hotcache-capture when it is there (guest-capture.sh), and powers off. Lines starting with
+# HOTCACHE- are read by the host.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mkdir -p /proc /sys /dev /mnt
@@ -21,6 +22,7 @@ fi
 if insmod /hotcache.ko && mount -t ext4 /dev/vda /mnt; then
 	/hotcache_test /mnt
 	echo "HOTCACHE-VM exit $?"
+	[ -x /hotcache-capture ] && sh /guest-capture.sh
 	umount /mnt
 else
 	echo "HOTCACHE-VM setup failed"

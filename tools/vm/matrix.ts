@@ -1,10 +1,12 @@
 // The kmod VM matrix: each Debian kernel (KERNEL_TARGETS) with MGLRU on and off. Builds the module and the
 // test program per kernel, boots each combination once, and retries a boot once (logged) when the guest
 // crashed or hung: Debian kernels occasionally oops under TCG (research/nfs-vms.md).
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { projectRoot } from '../project.js';
 import { buildForKernel, type BuiltModule } from './build.js';
-import { execCommand } from './exec.js';
+import { decodeImage, IMAGE_FILE, pageCounts } from '../../proto/image.js';
+import { makeDisk, readFromDisk } from './disk.js';
 import { BUSYBOX, ensureVmHostTools } from './host.js';
 import { makeInitramfs } from './initramfs.js';
 import { ensureKernel, KERNEL_TARGETS, type KernelTree } from './kernels.js';
@@ -27,9 +29,13 @@ export interface VmRun {
 	bootMs: number;
 	/** Console of the last boot, for failure messages. */
 	console: string;
+	/** The image hotcache-capture wrote, or null when it did not run or wrote none. */
+	image: CapturedImage | null;
 }
 
 export interface VmMatrix {
+	/** The hotcache-capture the guests ran (criu-plugin/out/), or null when it is not built. */
+	captureTool: string | null;
 	/** Time to make sure every kernel rootfs exists (first run: debootstrap). */
 	prepareMs: number;
 	builds: BuiltModule[];
@@ -37,6 +43,16 @@ export interface VmMatrix {
 }
 
 const BOOT_TIMEOUT_MS = 180_000;
+
+export function builtCaptureTool(): string | null {
+	const file = path.join(projectRoot, 'criu-plugin/out/hotcache-capture');
+	try {
+		accessSync(file, constants.X_OK);
+		return file;
+	} catch {
+		return null;
+	}
+}
 const DRIVERS = ['virtio_pci', 'virtio_blk'];
 
 /** Why a boot should be retried, or null when its result stands (pass or fail). */
@@ -47,12 +63,37 @@ function retryReason(report: GuestReport, timedOut: boolean): string | null {
 	return null;
 }
 
+/** Per file of the image hotcache-capture wrote in the guest, as decoded by the TypeScript codec. */
+export interface CapturedFile {
+	path: string;
+	fds: number;
+	resident: number;
+	hot: number;
+	warm: number;
+}
+
+export interface CapturedImage {
+	backend: string;
+	lru: string;
+	files: CapturedFile[];
+}
+
+function summarise(buf: Buffer): CapturedImage {
+	const image = decodeImage(buf);
+	return {
+		backend: image.capture.backend,
+		lru: image.capture.lru,
+		files: image.files.map((f) => ({ path: f.path, fds: f.fds.length, ...pageCounts(f) })),
+	};
+}
+
 async function bootOnce(tree: KernelTree, initrd: string, scratch: string, mglru: MglruMode) {
 	const disk = path.join(scratch, `disk-${tree.name}-${mglru}.img`);
-	rmSync(disk, { force: true });
-	await execCommand('mke2fs', ['-q', '-F', '-t', 'ext4', disk, '64M']);
+	await makeDisk(disk);
 	try {
-		return await bootVm({ kernel: tree.vmlinuz, initrd, disk, append: `hotcache_mglru=${mglru}`, timeoutMs: BOOT_TIMEOUT_MS });
+		const boot = await bootVm({ kernel: tree.vmlinuz, initrd, disk, append: `hotcache_mglru=${mglru}`, timeoutMs: BOOT_TIMEOUT_MS });
+		const image = await readFromDisk(disk, `/cap/${IMAGE_FILE}`);
+		return { ...boot, image: image ? summarise(image) : null };
 	} finally {
 		rmSync(disk, { force: true });
 	}
@@ -65,7 +106,10 @@ async function runOne(tree: KernelTree, initrd: string, scratch: string, mglru: 
 		const report = parseGuestConsole(boot.console);
 		const reason = retryReason(report, boot.timedOut);
 		if (reason === null || attempt === 2) {
-			return { kernel: tree.name, release: tree.release, mglru, report, attempts: attempt, retries, bootMs: boot.ms, console: boot.console };
+			return {
+				kernel: tree.name, release: tree.release, mglru, report, attempts: attempt, retries,
+				bootMs: boot.ms, console: boot.console, image: boot.image,
+			};
 		}
 		retries.push(reason);
 		log(`kmod-vm: ${tree.name} mglru=${mglru}: ${reason}, retrying once; console tail:\n${boot.console.slice(-3000)}`);
@@ -74,6 +118,7 @@ async function runOne(tree: KernelTree, initrd: string, scratch: string, mglru: 
 
 export async function runKmodVmMatrix(log: (line: string) => void): Promise<VmMatrix> {
 	ensureVmHostTools();
+	const captureTool = builtCaptureTool();
 	const prepStarted = Date.now();
 	const trees = await Promise.all(KERNEL_TARGETS.map((t) => ensureKernel(t)));
 	const prepareMs = Date.now() - prepStarted;
@@ -92,15 +137,16 @@ export async function runKmodVmMatrix(log: (line: string) => void): Promise<VmMa
 				module: built.module,
 				selftest: built.selftest,
 				driverModules: guestModules(tree.modulesDir, DRIVERS),
+				capture: captureTool,
 			});
 			for (const mglru of ['y', 'n'] as const) {
 				const run = await runOne(tree, initrd, scratch, mglru, log);
-				log(`kmod-vm: ${tree.name} (${tree.release}) mglru=${mglru}: ${run.bootMs} ms, ${JSON.stringify(run.report.result?.files ?? null)}`);
+				log(`kmod-vm: ${tree.name} (${tree.release}) mglru=${mglru}: ${run.bootMs} ms, ${JSON.stringify(run.report.result?.files ?? null)}, capture ${JSON.stringify(run.image)}`);
 				runs.push(run);
 			}
 		}
 	} finally {
 		rmSync(scratch, { recursive: true, force: true });
 	}
-	return { prepareMs, builds, runs };
+	return { captureTool, prepareMs, builds, runs };
 }

@@ -16,6 +16,17 @@ export interface GuestResult {
 	ok: boolean;
 }
 
+/** hotcache-capture --check's counts for the image captured from the reader (guest-capture.sh). */
+export interface CaptureCounts {
+	ok: boolean;
+	files?: number;
+	ranges?: number;
+	resident?: number;
+	hot?: number;
+	warm?: number;
+	fds?: number;
+}
+
 export interface GuestReport {
 	/** The result line, or null when the guest never printed one. */
 	result: GuestResult | null;
@@ -23,23 +34,30 @@ export interface GuestReport {
 	mglru: string | null;
 	/** The test checks that failed, as the test program printed them. */
 	failed: string[];
+	/** Null when the guest ran no capture (hotcache-capture not built) or printed nothing parsable. */
+	capture: CaptureCounts | null;
+	/** hotcache-capture's own log lines (stderr). */
+	captureLog: string[];
 	/** The guest kernel crashed (seen now and then under TCG, research/nfs-vms.md). */
 	oops: boolean;
 }
 
 // Not anchored at line starts: the first console line carries the firmware's screen-clearing escapes.
-export function parseGuestConsole(console: string): GuestReport {
-	const line = /HOTCACHE-RESULT (\{[^\r\n]*\})/.exec(console)?.[1];
-	let result: GuestResult | null = null;
-	if (line) {
-		try {
-			result = JSON.parse(line) as GuestResult;
-		} catch {
-			result = null;
-		}
+function jsonAfter<T>(console: string, tag: string): T | null {
+	const line = new RegExp(`${tag} (\\{[^\\r\\n]*\\})`).exec(console)?.[1];
+	if (!line) return null;
+	try {
+		return JSON.parse(line) as T;
+	} catch {
+		return null;
 	}
+}
+
+export function parseGuestConsole(console: string): GuestReport {
 	return {
-		result,
+		result: jsonAfter<GuestResult>(console, 'HOTCACHE-RESULT'),
+		capture: jsonAfter<CaptureCounts>(console, 'HOTCACHE-CAPTURE'),
+		captureLog: [...console.matchAll(/HOTCACHE-CAPTURE-LOG ([^\r\n]*)/g)].map((m) => m[1]!),
 		mglru: /HOTCACHE-VM mglru (\S+)/.exec(console)?.[1] ?? null,
 		failed: [...console.matchAll(/not ok ([^\r\n]*)/g)].map((m) => m[1]!.trim()),
 		oops: /\b(Oops|BUG:|Kernel panic|general protection fault)/.test(console),
