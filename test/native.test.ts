@@ -8,6 +8,7 @@ import { native, isSystemError } from '../hooks/native.js';
 import { runPrefetch } from '../hooks/prefetch.js';
 import { Recorder } from '../hooks/record.js';
 import { readaheadCapBytes } from '../hooks/readahead-cap.js';
+import { testUnless } from './support.js';
 import { diskTempDir, evict, hot, image, imageFile, ones, residency, writeFile, PAGE } from './prefetch-support.js';
 
 const MiB = 1 << 20;
@@ -98,6 +99,35 @@ test('the engine makes a 64 MiB hot range fully resident, in chunks no larger th
 	const chunks = readFileSync(rec, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; count: number; start: number; seq: number }).filter((e) => e.kind === 'chunk');
 	assert.ok(chunks.every((c) => c.count <= cap), 'no chunk above the cap');
 	assert.is(chunks.find((c) => c.seq === 0)?.start, (10 * MiB) / PAGE, 'the first chunk starts at the fd offset');
+});
+
+/** Active(file) in bytes from /proc/meminfo. */
+function activeFile(): number {
+	return Number(/^Active\(file\):\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]) * 1024;
+}
+
+function mglruOn(): boolean {
+	try {
+		return Number(readFileSync('/sys/kernel/mm/lru_gen/enabled', 'utf8').trim()) !== 0;
+	} catch {
+		return false;
+	}
+}
+
+testUnless(mglruOn() ? 'MGLRU is on: there is no active list to land on' : null, test, 'activation puts the prefetched hot pages on the active list; without it they stay inactive', async () => {
+	const run = async (activate: boolean): Promise<number> => {
+		await evict(big);
+		const recorder = new Recorder([], null);
+		const before = activeFile();
+		await runPrefetch({ image: image([imageFile(big, big, [hot(0, BIG_PAGES)])]), imageLabel: 'test', root: '/', config: { workers: 4, bandwidth: 0, activate }, recorder, signal: new AbortController().signal });
+		recorder.close();
+		return activeFile() - before;
+	};
+	// Thresholds leave room for whatever else the machine reads meanwhile: the signal is 64 MiB.
+	const withActivation = await run(true);
+	const without = await run(false);
+	assert.ok(withActivation >= 48 * MiB, `Active(file) grew by ${withActivation / MiB} MiB with activation`);
+	assert.ok(without < 16 * MiB, `Active(file) grew by ${without / MiB} MiB without activation`);
 });
 
 test.after(() => rmSync(base, { recursive: true, force: true }));
