@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { decodeImage, pageCounts, type HotcacheImage, type ImageFile } from '../proto/image.js';
@@ -184,6 +184,24 @@ backends('a process tree: open fds with offsets, mappings, untouched files', asy
 		assert.is(new Set(img.files.map((f) => `${f.identity.dev}:${f.identity.inode}`)).size, img.files.length, 'each file once');
 	} finally {
 		stop();
+	}
+});
+
+testUnless(isRoot ? null : 'chroot needs root', backends, 'a process with its own root: paths as it sees them, own_root set', async () => {
+	buildFixtures();
+	const root = file('root');
+	mkdirSync(path.join(root, 'data'), { recursive: true });
+	copyFileSync(readerTool, path.join(root, 'reader'));
+	makeFile(path.join(root, 'data/A'), 16);
+	writeFileSync(path.join(root, 'data/counter'), Buffer.alloc(8));
+	const child = spawn('chroot', [root, '/reader', '-a', '/data/A', '-n', '/data/counter', '-i', '20'], { stdio: 'ignore' });
+	try {
+		for (let i = 0; i < 200 && readFileSync(path.join(root, 'data/counter')).readBigUInt64LE(0) === 0n; i++) await new Promise((r) => setTimeout(r, 25));
+		const img = capture(['--pid', String(child.pid)]);
+		assert.is(img.capture.ownRoot, true);
+		assert.equal(img.files.map((f) => f.path).sort(), ['/data/A', '/data/counter', '/reader']);
+	} finally {
+		child.kill('SIGKILL');
 	}
 });
 
