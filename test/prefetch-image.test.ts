@@ -19,14 +19,15 @@ const valid = encodeImage(image([imageFile(data, data, [hot(0, 8)])]));
 
 interface Outcome {
 	status: string;
-	events: { kind: string; reason?: string; path?: string }[];
+	events: { kind: string; reason?: string; path?: string; root?: string; fetched?: number }[];
 }
 
-async function prefetcher(name: string, img: Uint8Array): Promise<Outcome> {
+async function prefetcher(name: string, img: Uint8Array, initPid?: number): Promise<Outcome> {
 	const state = path.join(base, name);
 	const dir = path.join(state, 'restores', '1.1');
 	mkdirSync(dir, { recursive: true });
 	writeFileSync(path.join(dir, 'hotcache.img'), img);
+	if (initPid !== undefined) writeFileSync(path.join(dir, 'init-pid'), `${initPid}\n`);
 	await run(process.execPath, [path.join(projectRoot, 'dist/hooks/prefetcher.js'), dir], { env: { ...process.env, HOTCACHE_STATE_DIR: state, HOTCACHE_RECORD: '' }, timeout: 30_000 });
 	return {
 		status: readFileSync(path.join(dir, 'status'), 'utf8').trim(),
@@ -79,6 +80,15 @@ test('files that cannot be used are skipped one by one with their reason; the re
 	assert.match(skips[1]!, /not found in the root \(ENOENT from openat2\)/);
 	assert.match(skips[2]!, /size changed: captured 4096 bytes, now 32768/);
 	assert.match(out.status, /^hotcache: prefetch done: .* of 8 asked; .* 1 files, 3 skipped$/);
+});
+
+test('a capture with its own root resolves paths under /proc/<restored init pid>/root', async () => {
+	// This process stands in for the restored init: its root is the host's, so the data file is found.
+	const out = await prefetcher('own-root', encodeImage(image([imageFile(data, data, [hot(0, 8)])], true)), process.pid);
+	const start = out.events.find((e) => e.kind === 'start');
+	assert.is(start?.root, `/proc/${process.pid}/root`);
+	assert.ok(out.events.some((e) => e.kind === 'file' && e.path === data), JSON.stringify(out.events));
+	assert.match(out.status, /^hotcache: prefetch done: .* of 8 asked/);
 });
 
 test.after(() => rmSync(base, { recursive: true, force: true }));
