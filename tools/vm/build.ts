@@ -1,12 +1,11 @@
 // Builds hotcache.ko and the static test program for one kernel, inside that kernel's rootfs (its headers
-// and its compiler). Sources are copied to a scratch directory first, so the checkout stays clean and the
-// kernels do not share object files.
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+// and its compiler). Sources are copied to the run's scratch directory first, so the checkout stays clean
+// and neither kernels nor concurrent runs share object files. A build takes about 2 s, so none is cached.
+import { cpSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../project.js';
 import { runInRootfs } from '../testenv/run.js';
 import type { KernelTree } from './kernels.js';
-import { vmCacheDir } from './paths.js';
 
 export interface BuiltModule {
 	kernel: string;
@@ -18,10 +17,9 @@ export interface BuiltModule {
 
 const SOURCES = ['hotcache.c', 'Kbuild', 'Makefile', 'uapi', 'selftest'];
 
-export async function buildForKernel(tree: KernelTree): Promise<BuiltModule> {
-	const dir = path.join(vmCacheDir(), 'build', tree.release);
-	rmSync(dir, { recursive: true, force: true });
-	mkdirSync(dir, { recursive: true });
+export async function buildForKernel(tree: KernelTree, scratch: string): Promise<BuiltModule> {
+	const dir = path.join(scratch, `build-${tree.name}`);
+	mkdirSync(dir);
 	for (const name of SOURCES) cpSync(path.join(projectRoot, 'kmod', name), path.join(dir, name), { recursive: true });
 	const script = `set -e
 make -C ${dir} KDIR=${tree.headersInside} modules

@@ -1,7 +1,7 @@
 // The kmod VM matrix: each Debian kernel (KERNEL_TARGETS) with MGLRU on and off. Builds the module and the
 // test program per kernel, boots each combination once, and retries a boot once (logged) when the guest
 // crashed or hung: Debian kernels occasionally oops under TCG (research/nfs-vms.md).
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../project.js';
 import { buildForKernel, type BuiltModule } from './build.js';
@@ -116,20 +116,38 @@ async function runOne(tree: KernelTree, initrd: string, scratch: string, mglru: 
 	}
 }
 
+/** A run's scratch directory, named by pid so one left by a killed run is removed by the next. */
+function makeScratchDir(): string {
+	const base = vmCacheDir();
+	mkdirSync(base, { recursive: true });
+	for (const entry of readdirSync(base)) {
+		const pid = Number(/^run-(\d+)-/.exec(entry)?.[1] ?? NaN);
+		if (Number.isInteger(pid) && !processAlive(pid)) rmSync(path.join(base, entry), { recursive: true, force: true });
+	}
+	return mkdtempSync(path.join(base, `run-${process.pid}-`));
+}
+
+function processAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (err) {
+		return (err as NodeJS.ErrnoException).code === 'EPERM';
+	}
+}
+
 export async function runKmodVmMatrix(log: (line: string) => void): Promise<VmMatrix> {
 	ensureVmHostTools();
 	const captureTool = builtCaptureTool();
 	const prepStarted = Date.now();
 	const trees = await Promise.all(KERNEL_TARGETS.map((t) => ensureKernel(t)));
 	const prepareMs = Date.now() - prepStarted;
-	const base = vmCacheDir();
-	mkdirSync(base, { recursive: true });
-	const scratch = mkdtempSync(path.join(base, 'run-'));
+	const scratch = makeScratchDir();
 	const builds: BuiltModule[] = [];
 	const runs: VmRun[] = [];
 	try {
 		for (const tree of trees) {
-			const built = await buildForKernel(tree);
+			const built = await buildForKernel(tree, scratch);
 			builds.push(built);
 			const initrd = path.join(scratch, `initramfs-${tree.name}.cpio`);
 			await makeInitramfs(initrd, {

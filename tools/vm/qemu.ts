@@ -28,7 +28,7 @@ process.on('exit', () => {
 export function bootVm(opts: BootOptions): Promise<BootResult> {
 	const args = [
 		'-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', String(opts.memoryMb ?? 1024),
-		'-nographic', '-no-reboot', '-kernel', opts.kernel, '-initrd', opts.initrd,
+		'-nographic', '-nic', 'none', '-no-reboot', '-kernel', opts.kernel, '-initrd', opts.initrd,
 		'-drive', `file=${opts.disk},if=virtio,format=raw`,
 		'-append', `console=ttyS0 quiet panic=-1 ${opts.append}`,
 	];
