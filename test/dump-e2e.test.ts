@@ -70,6 +70,18 @@ function inspect(imageDir: string): View {
 	return JSON.parse(r.stdout) as View;
 }
 
+e2e('the plugin announces 10 hooks to a CRIU without checkpoint_devices (3.x loads it), 12 with CHECKPOINT_DEVICES to 4.1+', () => {
+	buildFixtures();
+	const load = (host: string) => {
+		const r = spawnSync(path.join(projectRoot, 'test/fixtures/out', host), [pluginFile], { encoding: 'utf8' });
+		assert.is(r.status, 0, r.stderr);
+		return JSON.parse(r.stdout) as { name: string; version: number; maxHooks: number; hooks: number[] };
+	};
+	// CRIU refuses a plugin whose max_hooks exceeds its own count (10 on 3.17) or whose version is past 0.2.0.
+	assert.equal(load('plugin-abi-3x'), { name: 'hotcache', version: 0x200, maxHooks: 10, hooks: [] });
+	assert.equal(load('plugin-abi-41'), { name: 'hotcache', version: 0x200, maxHooks: 12, hooks: [11] });
+});
+
 testUnless(skipReason(), e2e, 'the dump records A hot, B warm, C not cached, D mapped, and the fd offsets', async () => {
 	const scratch = await prepare('dump');
 	const dir = scratch.dir;
