@@ -15,9 +15,14 @@ export interface InitramfsContents {
 	capture: string | null;
 }
 
-/** The shared libraries of a dynamic executable, as absolute host paths (from ldd). */
+/** The shared libraries of an executable, as absolute host paths; none when ldd finds it static. */
 async function sharedLibraries(executable: string): Promise<string[]> {
-	const { stdout } = await execCommand('ldd', [executable]);
+	let stdout: string;
+	try {
+		({ stdout } = await execCommand('ldd', [executable]));
+	} catch {
+		return [];
+	}
 	return [...stdout.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]!);
 }
 
