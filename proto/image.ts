@@ -1,5 +1,5 @@
 // hotcache.img in TypeScript: framing, decoding with bounds, validation, encoding.
-// The schema is proto/hotcache.proto; the limits below are the same as criu-plugin/image.h.
+// The schema is proto/hotcache.proto; the limits below are the same as criu-plugin/image-limits.h.
 import protobuf from 'protobufjs';
 import { fileURLToPath } from 'node:url';
 

@@ -2,11 +2,12 @@
 // compare. Plus the capture of a live process tree (fds, offsets, mappings).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { decodeImage, pageCounts, type HotcacheImage, type ImageFile } from '../proto/image.js';
+import { projectRoot } from '../tools/project.js';
 import { testUnless } from './support.js';
 import { buildFixtures, evict, makeFile, PAGE, pagesOf, range, readerTool, readPages, residentPages, runCaptureTool, scratchDir } from './capture-support.js';
 
@@ -203,6 +204,22 @@ testUnless(isRoot ? null : 'chroot needs root', backends, 'a process with its ow
 	} finally {
 		child.kill('SIGKILL');
 	}
+});
+
+backends('hotcache scan --json: the same capture through the CLI', () => {
+	const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(projectRoot, 'tools/hotcache.js'), 'scan', ...args], { encoding: 'utf8' });
+	const r = cli('--json', '--backend', 'mincore', file('A'), file('C'));
+	assert.is(r.status, 0, r.stderr);
+	const view = JSON.parse(r.stdout) as { backend: string; files: { path: string; sizePages: number; resident: number; hot: number; ranges: { class: string }[] }[] };
+	assert.is(view.backend, 'mincore');
+	assert.equal(view.files.map((f) => [f.path, f.sizePages]), [[file('A'), SIZE], [file('C'), 64]]);
+	assert.ok(view.files[0]!.resident >= readA.length - SLACK);
+	assert.ok(view.files[0]!.ranges.every((x) => x.class === 'resident'));
+	assert.is(cli('--backend', 'bogus', file('A')).status, 2);
+	assert.is(cli(file('A'), '--pid', '1').status, 2);
+	const missing = cli('--json', file('nonexistent'));
+	assert.is(missing.status, 1);
+	assert.match(missing.stdout, /"code":"capture-failed"/);
 });
 
 backends.run();
