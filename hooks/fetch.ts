@@ -47,16 +47,14 @@ async function preadFull(fd: number, scratch: Buffer, offset: number, length: nu
 	return got;
 }
 
-function scratchBytes(chunks: readonly Chunk[], pageSize: number): number {
-	return chunks.reduce((max, c) => Math.max(max, c.count * pageSize), pageSize);
-}
+/** Each worker's buffer: a chunk is pread in pieces of this size (the WILLNEED already asked for all of it). */
+const SCRATCH_BYTES = 1 << 20;
 
 /** Runs `job` on every chunk with `workers` in flight, in plan order; stops taking new ones on abort. */
 async function pool(chunks: readonly Chunk[], options: FetchOptions, job: (chunk: Chunk, scratch: Buffer) => Promise<void>): Promise<void> {
 	let next = 0;
-	const size = scratchBytes(chunks, options.pageSize);
 	const worker = async (): Promise<void> => {
-		const scratch = Buffer.allocUnsafe(size);
+		const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
 		while (!options.signal.aborted && next < chunks.length) await job(chunks[next++]!, scratch);
 	};
 	await Promise.all(Array.from({ length: Math.min(options.workers, chunks.length) }, worker));

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
 import { readImageFile } from './load-image.js';
 import { runPrefetch } from './prefetch.js';
-import { Recorder } from './record.js';
+import { Recorder, writeStatus } from './record.js';
 import { pruneRestores, restoreFiles } from './state-dir.js';
 
 /** How long to wait for the restored init pid: a restore that takes longer is not worth prefetching for. */
@@ -30,16 +30,35 @@ async function waitForInitRoot(dir: string, signal: AbortSignal): Promise<string
 	return null;
 }
 
+/** The operator's copy is a bonus: when it cannot be opened, the state directory's record still is. */
+function openRecorder(record: string, copy: string | null, statusFile: string): Recorder {
+	if (copy) {
+		try {
+			return new Recorder([record, copy], statusFile);
+		} catch (err) {
+			process.stderr.write(`hotcache prefetcher: no copy of the record in ${copy}: ${(err as Error).message}\n`);
+		}
+	}
+	return new Recorder([record], statusFile);
+}
+
 async function main(): Promise<void> {
 	const { positionals, values } = parseArgs({ options: { root: { type: 'string' } }, allowPositionals: true, strict: true });
 	const dir = positionals[0];
 	if (!dir) throw new Error('usage: prefetcher.js RESTORE_DIR [--root DIR]');
-	const config = loadConfig();
+	const statusFile = path.join(dir, restoreFiles.status);
+	let config;
+	try {
+		config = loadConfig();
+	} catch (err) {
+		writeStatus(statusFile, `hotcache: nothing prefetched: ${(err as Error).message}`);
+		throw err;
+	}
 	process.env.UV_THREADPOOL_SIZE = String(config.workers + 1);
 	const controller = new AbortController();
 	process.on('SIGTERM', () => controller.abort('SIGTERM'));
 
-	const recorder = new Recorder([path.join(dir, restoreFiles.record), ...(config.record ? [config.record] : [])], path.join(dir, restoreFiles.status));
+	const recorder = openRecorder(path.join(dir, restoreFiles.record), config.record, statusFile);
 	try {
 		const loaded = await readImageFile(path.join(dir, restoreFiles.image));
 		if (!loaded.ok) {

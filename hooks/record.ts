@@ -41,16 +41,19 @@ export class Recorder {
 		for (const fd of this.fds) writeSync(fd, line);
 	}
 
-	/** Replaces the one-line status atomically: post-resume may read it at any moment. */
 	status(text: string): void {
-		if (!this.statusFile) return;
-		writeFileSync(`${this.statusFile}.tmp`, text + '\n', { mode: 0o600 });
-		renameSync(`${this.statusFile}.tmp`, this.statusFile);
+		if (this.statusFile) writeStatus(this.statusFile, text);
 	}
 
 	close(): void {
 		for (const fd of this.fds) closeSync(fd);
 	}
+}
+
+/** Replaces the one-line status atomically: post-resume may read it at any moment. */
+export function writeStatus(file: string, text: string): void {
+	writeFileSync(`${file}.tmp`, text + '\n', { mode: 0o600 });
+	renameSync(`${file}.tmp`, file);
 }
 
 const MB = 1e6;

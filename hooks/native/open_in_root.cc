@@ -91,11 +91,16 @@ private:
 				return -1;
 			}
 			struct stat st;
-			if (fstat(next, &st) != 0 || S_ISLNK(st.st_mode)) {
-				// Without openat2 a link cannot be followed safely inside the root: refuse it.
-				err = S_ISLNK(st.st_mode) ? ELOOP : errno;
+			if (fstat(next, &st) != 0) {
+				err = errno;
 				close(next);
-				Fail(err, "openat");
+				Fail(err, "fstat");
+				return -1;
+			}
+			if (S_ISLNK(st.st_mode)) {
+				// Without openat2 a link cannot be followed safely inside the root: refuse it.
+				close(next);
+				Fail(ELOOP, "openat");
 				return -1;
 			}
 			dir = next;
