@@ -63,6 +63,11 @@ static int kmod_scan(struct hc_backend *b, int fd, uint64_t size_pages, struct h
 	while (start < size_pages && ret == 0) {
 		struct hotcache_scan s;
 
+		if (hc_backend_late(b)) {
+			ret = -ETIME;
+			break;
+		}
+
 		memset(&s, 0, sizeof(s));
 		s.fd = (uint32_t)fd;
 		s.start = start;

@@ -221,7 +221,7 @@ static int kpageflags_scan(struct hc_backend *b, int fd, uint64_t size_pages, st
 	s.pagemap = calloc(HC_WINDOW_PAGES, sizeof(uint64_t));
 	s.flags = calloc(HC_WINDOW_PAGES, sizeof(uint64_t));
 	if (s.pagemap && s.flags)
-		ret = hc_window_each(fd, size_pages, b->page_size, scan_window, &s);
+		ret = hc_window_each(b, fd, size_pages, scan_window, &s);
 	else
 		pr_err("kpageflags: out of memory");
 	free(s.pagemap);

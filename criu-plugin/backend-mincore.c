@@ -34,7 +34,7 @@ static int emit_residency(void *ctx, struct hc_window *w)
 
 static int mincore_scan(struct hc_backend *b, int fd, uint64_t size_pages, struct hc_ranges *out)
 {
-	return hc_window_each(fd, size_pages, b->page_size, emit_residency, out);
+	return hc_window_each(b, fd, size_pages, emit_residency, out);
 }
 
 const struct hc_backend_ops hc_backend_mincore = {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -100,6 +101,16 @@ int hc_backend_open(struct hc_backend *b, enum hc_backend_id want)
 	}
 	pr_err("no page-cache backend is usable here");
 	return -ENODEV;
+}
+
+bool hc_backend_late(const struct hc_backend *b)
+{
+	struct timespec now;
+
+	if (!b->deadline_ns)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec > b->deadline_ns;
 }
 
 int hc_backend_scan(struct hc_backend *b, int fd, uint64_t size_pages, struct hc_ranges *out)

@@ -39,6 +39,7 @@ struct hc_backend {
 	enum hc_lru lru;
 	bool hot_warm_exact;	/* false: hot and warm cannot be told apart */
 	long page_size;
+	uint64_t deadline_ns;	/* CLOCK_MONOTONIC; scans stop with -ETIME past it; 0: none */
 	int fds[HC_BACKEND_FDS];		/* the backend's own descriptors, -1 when unused */
 };
 
@@ -63,6 +64,9 @@ void hc_backend_close(struct hc_backend *b);
 /* "kmod", "kpageflags", "mincore", "auto" <-> id; -EINVAL for anything else. */
 int hc_backend_parse(const char *name, enum hc_backend_id *id);
 const char *hc_backend_name(enum hc_backend_id id);
+
+/* True once @b's deadline has passed. */
+bool hc_backend_late(const struct hc_backend *b);
 
 /* LRU flavour of the running kernel, from /sys/kernel/mm/lru_gen/enabled. */
 enum hc_lru hc_kernel_lru(void);

@@ -2,9 +2,9 @@
 /*
  * hotcache-capture: the plugin's capture, without CRIU.
  *
- *   hotcache-capture [--backend B] [--out DIR] (--pid PID | FILE...)
+ *   hotcache-capture [--backend B] [--out DIR] [--time-limit-ms N] (--pid PID | FILE...)
  *       captures and writes DIR/hotcache.img (atomically), or the framed
- *       image to stdout;
+ *       image to stdout; past N ms (default: none) it stops, marked partial;
  *   hotcache-capture --check IMAGE
  *       validates an image as the plugin's bounds require and prints its
  *       counts as one JSON line.
@@ -23,7 +23,8 @@
 #include "image.h"
 #include "log.h"
 
-#define USAGE "usage: hotcache-capture [--backend kmod|kpageflags|mincore] [--out DIR] (--pid PID | FILE...)\n" \
+#define USAGE "usage: hotcache-capture [--backend kmod|kpageflags|mincore] [--out DIR] [--time-limit-ms N]\n" \
+	      "                        (--pid PID | FILE...)\n" \
 	      "       hotcache-capture --check IMAGE\n"
 
 static int usage(const char *why)
@@ -72,6 +73,7 @@ int main(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "check", required_argument, NULL, 'c' },
+		{ "time-limit-ms", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -80,13 +82,13 @@ int main(int argc, char **argv)
 	struct hc_capture c;
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	long pid = 0;
+	long pid = 0, ms;
 	int opt, ret, i, dirfd;
 	char *end;
 
 	if (env && hc_backend_parse(env, &opts.backend) < 0)
 		return usage("HOTCACHE_BACKEND names no backend");
-	while ((opt = getopt_long(argc, argv, "b:o:p:c:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "b:o:p:c:t:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
 			if (hc_backend_parse(optarg, &opts.backend) < 0)
@@ -99,6 +101,12 @@ int main(int argc, char **argv)
 			pid = strtol(optarg, &end, 10);
 			if (*end || pid <= 0 || pid > 0x3fffffff)
 				return usage("--pid needs a process id");
+			break;
+		case 't':
+			ms = strtol(optarg, &end, 10);
+			if (*end || ms < 0 || ms > 3600000)
+				return usage("--time-limit-ms needs milliseconds");
+			opts.time_limit_ms = (unsigned int)ms;
 			break;
 		case 'c':
 			if (optind != argc)

@@ -74,6 +74,7 @@ int hc_capture_begin(struct hc_capture *c, const struct hc_capture_opts *opts)
 		c->dedup.slots = NULL;
 		return ret;
 	}
+	c->be.deadline_ns = c->deadline_ns;
 	c->backend = c->be.ops->id;
 	c->lru = c->be.lru;
 	c->hot_warm_exact = c->be.hot_warm_exact;
@@ -203,6 +204,10 @@ static int scan_pages(struct hc_capture *c, struct hc_file *file, int fd)
 	c->ranges_left -= file->ranges.n;
 	if (ret == -E2BIG) {
 		hc_capture_partial(c, "more than %u page ranges", HC_LIMIT_RANGES);
+		return ret;
+	}
+	if (ret == -ETIME) {
+		hc_capture_partial(c, "time limit reached while scanning %s", file->path);
 		return ret;
 	}
 	if (ret < 0)
@@ -441,6 +446,8 @@ int hc_capture_path(struct hc_capture *c, const char *path)
 	struct stat st;
 	int fd, ret;
 
+	if (c->stopped)
+		return 0;
 	if (!realpath(path, real)) {
 		pr_perror("cannot resolve %s", path);
 		return -errno;
@@ -461,7 +468,10 @@ int hc_capture_path(struct hc_capture *c, const char *path)
 	strcpy(c->root, "/");
 	ret = lookup(c, st.st_dev, st.st_ino) ? 0 : add_file(c, fd, &st, real, false, &file);
 	close(fd);
-	return ret;
+	/* A bound was hit: the capture is partial (logged), and what it holds is still written. */
+	if (ret < 0)
+		c->stopped = true;
+	return 0;
 }
 
 void hc_capture_end(struct hc_capture *c)

@@ -74,6 +74,7 @@ struct hc_capture {
 	struct hc_backend be;
 	struct hc_dedup dedup;
 	size_t ranges_left;
+	bool stopped;			/* a bound was hit: no more files */
 	uint64_t started_ns;
 	uint64_t deadline_ns;		/* monotonic; 0: none */
 	char root[4096];		/* root of the process being walked */
@@ -83,7 +84,10 @@ struct hc_capture {
 int hc_capture_begin(struct hc_capture *c, const struct hc_capture_opts *opts);
 /* Adds the files of the tree rooted at @root; -ESRCH if it is gone. Other errors mark the capture partial. */
 int hc_capture_tree(struct hc_capture *c, pid_t root);
-/* Adds one file by path, as hotcache-capture FILE... does; -errno (logged) when it cannot be opened. */
+/*
+ * Adds one file by path, as hotcache-capture FILE... does; -errno (logged)
+ * when it cannot be opened. After a bound was hit, files are not added.
+ */
 int hc_capture_path(struct hc_capture *c, const char *path);
 /* Closes the backend and records the duration. */
 void hc_capture_end(struct hc_capture *c);

@@ -6,8 +6,9 @@
 #include "log.h"
 #include "window.h"
 
-int hc_window_each(int fd, uint64_t size_pages, long page_size, hc_window_fn fn, void *ctx)
+int hc_window_each(struct hc_backend *b, int fd, uint64_t size_pages, hc_window_fn fn, void *ctx)
 {
+	long page_size = b->page_size;
 	struct hc_window w = { 0 };
 	int ret = 0;
 
@@ -19,6 +20,10 @@ int hc_window_each(int fd, uint64_t size_pages, long page_size, hc_window_fn fn,
 	for (w.first = 0; w.first < size_pages && ret == 0; w.first += w.n) {
 		size_t len;
 
+		if (hc_backend_late(b)) {
+			ret = -ETIME;
+			break;
+		}
 		w.n = size_pages - w.first < HC_WINDOW_PAGES ? size_pages - w.first : HC_WINDOW_PAGES;
 		len = w.n * (size_t)page_size;
 		w.addr = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, (off_t)(w.first * (uint64_t)page_size));

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend.h"
+
 /* 256 MiB of 4 KiB pages per mapping. */
 #define HC_WINDOW_PAGES 65536u
 
@@ -22,7 +24,10 @@ struct hc_window {
 
 typedef int (*hc_window_fn)(void *ctx, struct hc_window *w);
 
-/* Calls @fn for each window of [0, size_pages) of @fd; stops at its first error. */
-int hc_window_each(int fd, uint64_t size_pages, long page_size, hc_window_fn fn, void *ctx);
+/*
+ * Calls @fn for each window of [0, size_pages) of @fd; stops at its first
+ * error, or with -ETIME once @b's deadline has passed.
+ */
+int hc_window_each(struct hc_backend *b, int fd, uint64_t size_pages, hc_window_fn fn, void *ctx);
 
 #endif /* HOTCACHE_WINDOW_H */

@@ -80,6 +80,22 @@ image('a capture with hotness classes (best backend here) reads the same in both
 	assert.equal(checkWithC(file), countsInTs(img));
 });
 
+image('a capture stopped by its time limit is marked partial and keeps the files it finished', () => {
+	const dir = path.join(scratch.dir, 'many');
+	spawnSync('mkdir', [dir]);
+	const files = range(0, 300).map((i) => path.join(dir, `f${i}`));
+	for (const f of files) makeFile(f, 4);
+	const r = runCaptureTool(['--backend', 'mincore', '--time-limit-ms', '1', ...files]);
+	assert.is(r.code, 0, r.stderr);
+	const img = decodeImage(r.stdout);
+	assert.is(img.capture.partial, true);
+	assert.match(img.capture.partialReason, /time limit/);
+	assert.ok(img.files.length < files.length, `${img.files.length} files`);
+	assert.equal(img.files.map((f) => f.path), files.slice(0, img.files.length), 'the files kept are the first ones, whole');
+	// The last file may have been cut mid-scan: its ranges are a valid prefix.
+	for (const f of img.files.slice(0, -1)) assert.is(pageCounts(f).resident, 4, `${f.path} was written just now, so fully cached`);
+});
+
 function sampleImage(): HotcacheImage {
 	const identity = (size: number) => ({ size, mtimeNs: 1_700_000_000_123_456_789n, inode: 42n, dev: 2049n, handle: Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]), handleType: 1 });
 	return {
