@@ -18,9 +18,8 @@ function writeAtomically(file: string, content: string): void {
 
 /** Ensures `option` is in `file`, marked as ours. Returns false when it was already there. */
 export function addOption(file: string, option: string): boolean {
-	const current = lines(file);
-	if (current.some((l) => l.trim() === option)) return false;
-	writeAtomically(file, [...current, `${option} ${MARK}`].join('\n') + '\n');
+	if (hasOption(file, option)) return false;
+	writeAtomically(file, [...lines(file), `${option} ${MARK}`].join('\n') + '\n');
 	return true;
 }
 
