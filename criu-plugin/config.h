@@ -7,7 +7,7 @@
  *   HOTCACHE_DISABLE=1        capture nothing
  *   HOTCACHE_STRICT=1         a failed capture fails the dump (CRIU >= 4.1)
  *   HOTCACHE_BACKEND=NAME     kmod, kpageflags, mincore or auto
- *   HOTCACHE_TIME_LIMIT_MS=N  stop scanning after N ms (0: never)
+ *   HOTCACHE_TIME_LIMIT_MS=N  stop scanning after N ms, image partial (0: never)
  *   HOTCACHE_CAPTURE_AT=exit  capture in exit(DUMP) even on CRIU >= 4.1, where
  *                             that is after post-dump (default "early")
  */
