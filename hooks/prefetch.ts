@@ -26,8 +26,6 @@ export interface PrefetchRequest {
 	config: Pick<Config, 'workers' | 'bandwidth' | 'activate'>;
 	recorder: Recorder;
 	signal: AbortSignal;
-	/** Overrides the memory budget measured on this host (bytes). */
-	budgetBytes?: number;
 	onProgress?(donePages: number, totalPages: number): void;
 }
 
@@ -49,35 +47,34 @@ export async function runPrefetch(req: PrefetchRequest): Promise<PrefetchSummary
 		return { ...emptyTotals(), stopped: reason, filesPlanned: 0, filesSkipped: image.files.length, skipped: [] };
 	}
 
-	const rootFd = await openRoot(req.root);
 	// Inode numbers only mean the same file on the same host (or the same shared file system).
 	const compareInode = image.capture.host === os.hostname();
 	const files: FetchFile[] = [];
 	const planFiles: PlanFile[] = [];
 	const skipped: PrefetchSummary['skipped'] = [];
+	const rootFd = await openRoot(req.root);
 	try {
-		for (const file of image.files) {
-			if (req.signal.aborted) break;
-			const outcome = await openInRoot(rootFd, file, compareInode);
-			if (!outcome.ok) {
-				skipped.push({ path: file.path, reason: outcome.reason });
-				recorder.event({ kind: 'skip', path: file.path, reason: outcome.reason });
-				continue;
+		try {
+			for (const file of image.files) {
+				if (req.signal.aborted) break;
+				const outcome = await openInRoot(rootFd, file, compareInode);
+				if (!outcome.ok) {
+					skipped.push({ path: file.path, reason: outcome.reason });
+					recorder.event({ kind: 'skip', path: file.path, reason: outcome.reason });
+					continue;
+				}
+				const { fd, stat } = outcome.file;
+				const capBytes = readaheadCapBytes(stat.dev, pageSize);
+				const fdPages = file.fds.map((o) => Math.floor(o.offset / pageSize));
+				files.push({ fd, path: file.path });
+				// Our own preads bring exactly the chunk: the WILLNEED before each one is the readahead.
+				await native().fadvise(fd, 0, 0, native().advice.RANDOM);
+				planFiles.push({ ranges: file.ranges, fdPages, capPages: capBytes / pageSize });
+				recorder.event({ kind: 'file', path: file.path, resolver: outcome.file.resolver, capBytes, fdPages });
 			}
-			const { fd, stat } = outcome.file;
-			const capBytes = readaheadCapBytes(stat.dev, pageSize);
-			const fdPages = file.fds.map((o) => Math.floor(o.offset / pageSize));
-			// Our own preads bring exactly the chunk: the WILLNEED before each one is the readahead.
-			await native().fadvise(fd, 0, 0, native().advice.RANDOM);
-			files.push({ fd, path: file.path });
-			planFiles.push({ ranges: file.ranges, fdPages, capPages: capBytes / pageSize });
-			recorder.event({ kind: 'file', path: file.path, resolver: outcome.file.resolver, capBytes, fdPages });
+		} finally {
+			await closeFd(rootFd);
 		}
-	} finally {
-		await closeFd(rootFd);
-	}
-
-	try {
 		return await fetchPlan(req, files, planFiles, pageSize, skipped);
 	} finally {
 		await Promise.all(files.map((f) => closeFd(f.fd)));
@@ -88,13 +85,14 @@ async function fetchPlan(req: PrefetchRequest, files: FetchFile[], planFiles: Pl
 	const filesSkipped = skipped.length;
 	const { recorder, config, image } = req;
 	const ordered = planChunks(planFiles, { resumePages: RESUME_BYTES / pageSize, includeResident: image.capture.backend === 'mincore' });
-	const budget = req.budgetBytes !== undefined ? { bytes: req.budgetBytes, memAvailable: null, cgroupHeadroom: null } : memoryBudget();
+	const budget = memoryBudget();
 	const { chunks, leftOutPages } = truncateToBudget(ordered, Math.floor(budget.bytes / pageSize));
 	recorder.event({ kind: 'budget', budgetBytes: budget.bytes, memAvailable: budget.memAvailable, cgroupHeadroom: budget.cgroupHeadroom, pagesPlanned: pagesIn(chunks), leftOutPages });
 
 	const totals = emptyTotals();
 	totals.pagesAsked = pagesIn(chunks);
 	const t0 = performance.now();
+	recorder.status(describe(totals, planFiles.length, filesSkipped, 'in progress'));
 	let lastStatus = 0;
 	let done = 0;
 	const onChunk = (r: ChunkResult): void => {
