@@ -1,10 +1,13 @@
 // Helpers shared by the restore-side tests: images of real files, and files on a real disk.
+// Eviction is the dump side's helper (capture-support.ts), re-exported here.
 import { closeSync, fsyncSync, mkdtempSync, openSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Hotness, type HotcacheImage, type ImageFile, type PageRange } from '../proto/image.js';
 import { native } from '../hooks/native.js';
+
+export { evict } from './capture-support.js';
 
 export const PAGE = 4096;
 
@@ -20,17 +23,6 @@ export function writeFile(file: string, bytes: number): void {
 	for (let done = 0; done < bytes; done += block.length) writeSync(fd, block, 0, Math.min(block.length, bytes - done));
 	fsyncSync(fd);
 	closeSync(fd);
-}
-
-/** Drops a file's clean pages from the page cache (fsync first so every page is clean). */
-export async function evict(file: string): Promise<void> {
-	const fd = openSync(file, 'r');
-	try {
-		fsyncSync(fd);
-		await native().fadvise(fd, 0, 0, native().advice.DONTNEED);
-	} finally {
-		closeSync(fd);
-	}
 }
 
 export async function residency(file: string): Promise<Uint8Array> {

@@ -10,18 +10,18 @@ import { projectRoot } from '../tools/project.js';
 import { runInTestenv, skipReason } from '../tools/testenv/index.js';
 import { testUnless } from './support.js';
 import { diskTempDir } from './prefetch-support.js';
+import { buildFixtures, readerTool } from './capture-support.js';
 
 const e2e = suite('restore end to end');
 const plugin = path.join(projectRoot, 'criu-plugin/out/hotcache.so');
-const reader = path.join(projectRoot, 'test/fixtures/out/reader');
+const reader = readerTool;
 const actionScript = path.join(projectRoot, 'hooks/action-script');
 
 function why(): string | null {
 	const env = skipReason();
 	if (env) return env;
-	for (const [what, file] of [['the plugin', plugin], ['the reader fixture', reader]] as const) {
-		if (!existsSync(file)) return `${what} is not built (${file}; npm ci builds it)`;
-	}
+	if (!existsSync(plugin)) return `the plugin is not built (${plugin}; npm ci builds it)`;
+	buildFixtures();
 	return null;
 }
 
@@ -109,9 +109,10 @@ async function restore(corrupt: boolean) {
 	}
 }
 
+const skip = why();
 const value = (text: string, name: string): number => Number(new RegExp(`^${name}=(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
 
-testUnless(why(), e2e, 'the hot file is resident again soon after restore, pages after the fd offset first, and the process runs on', async () => {
+testUnless(skip, e2e, 'the hot file is resident again soon after restore, pages after the fd offset first, and the process runs on', async () => {
 	const { result, out, record, work } = await restore(false);
 	assert.is(result.code, 0, `the restore script failed (exit ${result.code}):\n${out}`);
 	const resident = /resident=(\d+) pages=(\d+) ms=(\d+)/.exec(out);
@@ -137,7 +138,7 @@ testUnless(why(), e2e, 'the hot file is resident again soon after restore, pages
 	process.stdout.write(`  e2e: A resident again ${resident![3]} ms after restore returned\n`);
 });
 
-testUnless(why(), e2e, 'a corrupt hotcache.img still restores the process and CRIU\'s log says why nothing was prefetched', async () => {
+testUnless(skip, e2e, 'a corrupt hotcache.img still restores the process and CRIU\'s log says why nothing was prefetched', async () => {
 	const { result, out, record } = await restore(true);
 	assert.is(result.code, 0, `the restore script failed (exit ${result.code}):\n${out}`);
 	assert.ok(value(out, 'after') > value(out, 'dumped'), `the restored reader made no progress:\n${out}`);
