@@ -288,8 +288,12 @@ static int add_file(struct hc_capture *c, int fd, const struct stat *st, const c
 	return scan_pages(c, file, fd);
 }
 
-/* Looks a /proc link up by (dev, inode), adding its file on first sight. */
-static int file_of_link(struct hc_capture *c, int dirfd, const char *name, bool writable, struct hc_file **out)
+/*
+ * Looks a /proc link up by (dev, inode), adding its file on first sight.
+ * *reached (if asked for) is false when the link could not be followed.
+ */
+static int file_of_link(struct hc_capture *c, int dirfd, const char *name, bool writable, struct hc_file **out,
+			bool *reached)
 {
 	char host_path[PATH_MAX];
 	struct stat st, opened;
@@ -297,10 +301,14 @@ static int file_of_link(struct hc_capture *c, int dirfd, const char *name, bool 
 	int fd, ret;
 
 	*out = NULL;
+	if (reached)
+		*reached = false;
 	if (fstatat(dirfd, name, &st, 0) < 0) {
 		pr_debug("cannot stat link %s: %m", name);
 		return 0;
 	}
+	if (reached)
+		*reached = true;
 	if (!S_ISREG(st.st_mode))
 		return 0;
 	*out = lookup(c, st.st_dev, st.st_ino);
@@ -332,7 +340,7 @@ static int on_fd(void *ctx, const struct hc_proc_fd *f)
 	struct hc_capture *c = ctx;
 	struct hc_file *file;
 	struct hc_openfd *fds;
-	int ret = file_of_link(c, f->dirfd, f->name, f->writable, &file);
+	int ret = file_of_link(c, f->dirfd, f->name, f->writable, &file, NULL);
 
 	if (!file)
 		return ret;
@@ -374,25 +382,38 @@ static int open_in_root(pid_t pid, const char *root, const char *host_path)
 	return fd;
 }
 
+/* A mapping whose map_files link cannot be followed: its path, resolved inside the task's root. */
+static int map_by_path(struct hc_capture *c, const struct hc_proc_map *m, struct hc_file **file)
+{
+	struct stat st;
+	int ret = 0, fd = open_in_root(m->pid, c->root, m->path);
+
+	if (fd < 0) {
+		pr_warn("cannot open mapped file %s of %d: %m", m->path, (int)m->pid);
+		return 0;
+	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_ino == m->inode) {
+		*file = lookup(c, st.st_dev, st.st_ino);
+		if (!*file)
+			ret = add_file(c, fd, &st, m->path, m->writable, file);
+	} else {
+		pr_warn("%s of %d is no longer the mapped file", m->path, (int)m->pid);
+	}
+	close(fd);
+	return ret;
+}
+
 static int on_map(void *ctx, const struct hc_proc_map *m)
 {
 	struct hc_capture *c = ctx;
 	struct hc_file *file = NULL;
-	struct stat st;
-	int ret = 0, fd;
+	bool reached = false;
+	int ret = 0;
 
-	if (m->dirfd >= 0) {
-		ret = file_of_link(c, m->dirfd, m->name, m->writable, &file);
-	} else if ((fd = open_in_root(m->pid, c->root, m->path)) >= 0) {
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_ino == m->inode) {
-			file = lookup(c, st.st_dev, st.st_ino);
-			if (!file)
-				ret = add_file(c, fd, &st, m->path, m->writable, &file);
-		}
-		close(fd);
-	} else {
-		pr_warn("cannot open mapped file %s of %d: %m", m->path, (int)m->pid);
-	}
+	if (m->dirfd >= 0)
+		ret = file_of_link(c, m->dirfd, m->name, m->writable, &file, &reached);
+	if (!reached)
+		ret = map_by_path(c, m, &file);
 	if (file)
 		file->mapped = true;
 	return ret;

@@ -180,6 +180,9 @@ int hc_proc_each_map(pid_t pid, hc_map_fn fn, void *ctx)
 		line[strcspn(line, "\n")] = '\0';
 		if (m.inode == 0 || line[path_at] != '/' || m.inode == last_inode)
 			continue;
+		/* Deleted files and SysV/memfd segments: nothing to prefetch by path. */
+		if (strlen(line + path_at) > 10 && !strcmp(line + path_at + strlen(line + path_at) - 10, " (deleted)"))
+			continue;
 		last_inode = m.inode;
 		snprintf(name, sizeof(name), "%" PRIx64 "-%" PRIx64, start, end);
 		m.name = name;

@@ -17,8 +17,10 @@ const file = (name: string) => path.join(scratch.dir, name);
 const SIZE = 1024;
 const readA = [...range(0, 512), ...range(768, 896)];
 const readB = [...range(0, 256), ...range(512, 640)];
-// This machine's page cache loses an odd page now and then on its own (measured; no reclaim runs).
-const SLACK = 8;
+// This machine's page cache loses scattered pages now and then on its own (measured: tens of pages of
+// a 16 MiB file within seconds, with no reclaim counted; likely the hypervisor unplugging memory),
+// so page counts allow a small loss. Hot/warm/not-cached class checks stay exact.
+const LOST = 32;
 // The kernel activates pages in per-CPU batches of up to 31: that many pages per CPU read three times
 // may still wait to be marked active when the capture looks, and show as warm.
 const PENDING_ACTIVATION = 31 * cpus().length;
@@ -59,7 +61,7 @@ function assertOnlyReadPages(f: ImageFile, read: number[], name: string): void {
 	const cached = pagesOf(f.ranges);
 	const allowed = new Set(read);
 	assert.ok(cached.every((p) => allowed.has(p)), `${name}: pages never read are cached: ${cached.filter((p) => !allowed.has(p)).join(',')}`);
-	assert.ok(cached.length >= read.length - SLACK, `${name}: only ${cached.length} of the ${read.length} pages read are cached`);
+	assert.ok(cached.length >= read.length - LOST, `${name}: only ${cached.length} of the ${read.length} pages read are cached`);
 }
 
 backends('mincore: residency exactly as mincore(2) sees it, no hotness', async () => {
@@ -96,13 +98,12 @@ testUnless(isRoot ? null : 'kpageflags needs root (CAP_SYS_ADMIN to see page fra
 	if (!mglru) {
 		assert.ok(ca.hot >= ca.resident - PENDING_ACTIVATION, `A: ${ca.hot} hot of ${ca.resident}`);
 		assert.is(ca.hot + ca.warm, ca.resident, 'A: every page read is at least warm');
-		assert.ok(cb.warm >= cb.resident - SLACK, `B: ${cb.warm} warm of ${cb.resident}`);
-		assert.ok(cb.hot <= SLACK, `B: ${cb.hot} hot`);
+		assert.equal(cb, { resident: cb.resident, hot: 0, warm: cb.resident }, 'B: every page read once is warm');
 	}
 	// The scan itself must not heat anything: a second one sees the same classes.
 	const again = capture(['--backend', 'kpageflags', file('A'), file('B')]);
 	assert.equal(pageCounts(byName(again, 'B')).hot, cb.hot, 'B got hotter from being scanned');
-	assert.ok(pageCounts(byName(again, 'A')).hot >= ca.hot - SLACK, 'A lost hot pages between two scans');
+	assert.ok(pageCounts(byName(again, 'A')).hot >= ca.hot - LOST, 'A lost hot pages between two scans');
 });
 
 testUnless(hasKmod ? null : 'no /dev/hotcache: the module is not loaded (this host kernel cannot load modules; the VM tests cover it)', backends, 'kmod: classes from the module, same invariants', () => {
@@ -114,7 +115,7 @@ testUnless(hasKmod ? null : 'no /dev/hotcache: the module is not loaded (this ho
 	assertOnlyReadPages(byName(img, 'A'), readA, 'A');
 	assertOnlyReadPages(byName(img, 'B'), readB, 'B');
 	assert.ok(ca.hot >= ca.resident - PENDING_ACTIVATION, `A: ${ca.hot} hot of ${ca.resident}`);
-	assert.ok(cb.hot <= SLACK, `B: ${cb.hot} hot`);
+	assert.is(cb.hot, 0, 'B: read once, never hot');
 	assert.is(pageCounts(byName(img, 'C')).resident, 0);
 });
 
@@ -146,7 +147,7 @@ async function startTree(args: string[], counter: string): Promise<{ shell: numb
 			}
 		}
 	};
-	for (let i = 0; i < 200; i++) {
+	for (let i = 0; i < 800; i++) {
 		await new Promise((r) => setTimeout(r, 25));
 		if (!reader) reader = Number(readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').trim().split(/\s+/)[0] ?? 0);
 		if (readFileSync(counter).readBigUInt64LE(0) > 0n) return { shell, reader, stop };
@@ -179,7 +180,7 @@ backends('a process tree: open fds with offsets, mappings, untouched files', asy
 		const d = byName(img, 'D2');
 		assert.is(d.mapped, true);
 		assert.is(d.fds.length, 0);
-		assert.ok(pageCounts(d).resident >= 64 - SLACK, 'D was read through its mapping');
+		assert.ok(pageCounts(d).resident >= 64 - LOST, 'D was read through its mapping');
 		assert.ok(byName(img, 'counter').mapped);
 		assert.ok(img.files.some((f) => f.path === readerTool && f.mapped), 'the program itself is mapped');
 		assert.is(new Set(img.files.map((f) => `${f.identity.dev}:${f.identity.inode}`)).size, img.files.length, 'each file once');
@@ -197,7 +198,7 @@ testUnless(isRoot ? null : 'chroot needs root', backends, 'a process with its ow
 	writeFileSync(path.join(root, 'data/counter'), Buffer.alloc(8));
 	const child = spawn('chroot', [root, '/reader', '-a', '/data/A', '-n', '/data/counter', '-i', '20'], { stdio: 'ignore' });
 	try {
-		for (let i = 0; i < 200 && readFileSync(path.join(root, 'data/counter')).readBigUInt64LE(0) === 0n; i++) await new Promise((r) => setTimeout(r, 25));
+		for (let i = 0; i < 800 && readFileSync(path.join(root, 'data/counter')).readBigUInt64LE(0) === 0n; i++) await new Promise((r) => setTimeout(r, 25));
 		const img = capture(['--pid', String(child.pid)]);
 		assert.is(img.capture.ownRoot, true);
 		assert.equal(img.files.map((f) => f.path).sort(), ['/data/A', '/data/counter', '/reader']);
@@ -213,7 +214,7 @@ backends('hotcache scan --json: the same capture through the CLI', () => {
 	const view = JSON.parse(r.stdout) as { backend: string; files: { path: string; sizePages: number; resident: number; hot: number; ranges: { class: string }[] }[] };
 	assert.is(view.backend, 'mincore');
 	assert.equal(view.files.map((f) => [f.path, f.sizePages]), [[file('A'), SIZE], [file('C'), 64]]);
-	assert.ok(view.files[0]!.resident >= readA.length - SLACK);
+	assert.ok(view.files[0]!.resident >= readA.length - LOST);
 	assert.ok(view.files[0]!.ranges.every((x) => x.class === 'resident'));
 	assert.is(cli('--backend', 'bogus', file('A')).status, 2);
 	assert.is(cli(file('A'), '--pid', '1').status, 2);
