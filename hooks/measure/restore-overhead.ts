@@ -1,9 +1,10 @@
 // A measurement, not a test: how much the action script adds to `criu restore`, and how fast the
 // prefetcher brought the evicted hot file back. Real CRIU in the test environment; rounds alternate
-// between a plain restore and one with --action-script, each from a fresh dump of the reader fixture
-// with its files evicted. Run as root after `npm ci`:
+// between a plain restore, one with --action-script, and one with --action-script whose prefetcher is
+// replaced by `true` (the script's own cost, without the prefetcher competing for the CPU), each from
+// a fresh dump of the reader fixture with its files evicted. Run as root after `npm ci`:
 //   node dist/hooks/measure/restore-overhead.js [ROUNDS]
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../tools/project.js';
 import { runInTestenv } from '../../tools/testenv/index.js';
@@ -25,7 +26,7 @@ ms() { echo $(( $(date +%s%N) / 1000000 )); }
 i=0
 while [ $i -lt ${rounds} ]; do
 	i=$((i + 1))
-	for variant in plain hook; do
+	for variant in plain hook script; do
 		rm -rf img && mkdir img
 		setsid ${reader} -a ${work}/A -b ${work}/B -n ${work}/counter -i 10 </dev/null >/dev/null 2>&1 &
 		pid=$!
@@ -33,10 +34,11 @@ while [ $i -lt ${rounds} ]; do
 		criu dump -t $pid -D img -L ${pluginDir} -o dump.log || { cat img/dump.log; exit 10; }
 		dd if=A iflag=nocache count=0 status=none
 		dd if=B iflag=nocache count=0 status=none
-		hook=""
-		[ $variant = hook ] && hook="--action-script ${actionScript}"
+		hook="" node=node
+		[ $variant = plain ] || hook="--action-script ${actionScript}"
+		[ $variant = script ] && node=true
 		t0=$(date +%s%N)
-		criu restore -D img -d -L ${pluginDir} $hook -o restore.log || { cat img/restore.log; exit 13; }
+		HOTCACHE_NODE=$node criu restore -D img -d -L ${pluginDir} $hook -o restore.log || { cat img/restore.log; exit 13; }
 		t1=$(date +%s%N)
 		echo "restore $variant $(( (t1 - t0) / 1000 ))"
 		sleep 1
@@ -45,22 +47,27 @@ while [ $i -lt ${rounds} ]; do
 done
 `;
 
-const result = await runInTestenv(script, { binds: [work], timeoutMs: 600_000 });
+const result = await runInTestenv(script, { binds: [work], timeoutMs: 600_000 }).catch((err: unknown) => {
+	rmSync(work, { recursive: true, force: true });
+	throw err;
+});
 if (result.code !== 0) {
 	process.stderr.write(result.stdout + result.stderr);
 	process.exitCode = 1;
 } else {
-	const times: Record<string, number[]> = { plain: [], hook: [] };
-	for (const m of result.stdout.matchAll(/^restore (plain|hook) (\d+)$/gm)) times[m[1]!]!.push(Number(m[2]) / 1000);
+	const times: Record<string, number[]> = { plain: [], hook: [], script: [] };
+	for (const m of result.stdout.matchAll(/^restore (plain|hook|script) (\d+)$/gm)) times[m[1]!]!.push(Number(m[2]) / 1000);
 	const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 	for (const [variant, xs] of Object.entries(times)) {
-		process.stdout.write(`criu restore ${variant.padEnd(5)}: median ${median(xs).toFixed(1)} ms over ${xs.length} (${xs.map((x) => x.toFixed(1)).join(' ')})\n`);
+		process.stdout.write(`criu restore ${variant.padEnd(6)}: median ${median(xs).toFixed(1)} ms over ${xs.length} (${xs.map((x) => x.toFixed(1)).join(' ')})\n`);
 	}
-	process.stdout.write(`added by the hook: ${(median(times.hook!) - median(times.plain!)).toFixed(1)} ms (median difference)\n`);
+	process.stdout.write(`added by the hook: ${(median(times.hook!) - median(times.plain!)).toFixed(1)} ms; by the script alone: ${(median(times.script!) - median(times.plain!)).toFixed(1)} ms (median differences)\n`);
 	// The prefetchers' own summaries: how fast the evicted hot set came back.
 	const restores = path.join(work, 'state/restores');
 	for (const dir of readdirSync(restores)) {
-		const lines = readFileSync(path.join(restores, dir, 'record.jsonl'), 'utf8').trim().split('\n');
+		const record = path.join(restores, dir, 'record.jsonl');
+		if (!existsSync(record)) continue; // the `script` variant starts no prefetcher
+		const lines = readFileSync(record, 'utf8').trim().split('\n');
 		const summary = JSON.parse(lines[lines.length - 1]!) as { kind: string; fetched: number; seconds: number; throughput: number };
 		if (summary.kind === 'summary') process.stdout.write(`prefetch ${dir}: ${summary.fetched} pages in ${summary.seconds.toFixed(3)} s, ${(summary.throughput / 1e6).toFixed(0)} MB/s\n`);
 	}
