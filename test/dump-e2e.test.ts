@@ -138,7 +138,7 @@ criu dump -t "$pid" -D ${dir}/img --libdir ${dir}/lib --action-script ${dir}/act
 	}
 });
 
-testUnless(skipReason(), e2e, 'capture at exit(DUMP); a broken plugin situation never fails the dump; strict mode does', async () => {
+testUnless(skipReason(), e2e, 'capture at exit(DUMP); a broken plugin situation never fails the dump; strict mode (environment or config file) does', async () => {
 	const scratch = await prepare('broken');
 	const dir = scratch.dir;
 	try {
@@ -159,6 +159,12 @@ dump nokmod HOTCACHE_BACKEND=kmod
 dump strict HOTCACHE_BACKEND=kmod HOTCACHE_STRICT=1
 dump atexit HOTCACHE_CAPTURE_AT=exit
 echo "atexit-pid=$pid"
+# /etc/criu/hotcache.conf, shadowed by a copy of /etc in this private mount namespace only.
+cp -a /etc ${dir}/etc && mkdir -p ${dir}/etc/criu
+printf '# shared with the restore side\nHOTCACHE_WORKERS=4\nHOTCACHE_STRICT=1\nHOTCACHE_BACKEND=kmod\n' > ${dir}/etc/criu/hotcache.conf
+mount --bind ${dir}/etc /etc
+dump strictconf
+umount /etc
 `;
 		const r = await runInTestenv(script, { binds: [dir], timeoutMs: 180_000 });
 		const out = r.stdout + r.stderr;
@@ -175,6 +181,9 @@ echo "atexit-pid=$pid"
 		assert.not.match(r.stdout, /^strict=0$/m, `strict mode must fail the dump:\n${out}`);
 		assert.match(r.stdout, /^strict-alive=1$/m, 'criu resumes the tree after the failed dump');
 		assert.match(log('strict'), /hotcache: strict mode: failing the dump/, hotcacheLines('strict'));
+
+		assert.not.match(r.stdout, /^strictconf=0$/m, `strict mode from /etc/criu/hotcache.conf must fail the dump:\n${out}`);
+		assert.match(log('strictconf'), /hotcache: strict mode: failing the dump/, hotcacheLines('strictconf'));
 
 		// The path CRIU 3.x takes (root pid found through CRIU's root_item), exercised on 4.1.
 		assert.match(r.stdout, /^atexit=0$/m, out);
