@@ -69,9 +69,11 @@ export function parseBandwidth(value: string | undefined, name: string): number 
 	return Math.round(n * 1e6);
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, file: string = CONFIG_FILE): Config {
+/** `file` defaults to HOTCACHE_CONFIG (as in the action script), else /etc/criu/hotcache.conf. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, file: string = env.HOTCACHE_CONFIG || CONFIG_FILE): Config {
 	const merged: Record<string, string | undefined> = { ...readConfigFile(file) };
-	for (const [k, v] of Object.entries(env)) if (k.startsWith('HOTCACHE_') && v !== undefined) merged[k] = v;
+	// An empty variable counts as unset, as in the action script's ${VAR:=...}.
+	for (const [k, v] of Object.entries(env)) if (k.startsWith('HOTCACHE_') && v) merged[k] = v;
 	return {
 		stateDir: merged.HOTCACHE_STATE_DIR || DEFAULT_STATE_DIR,
 		workers: integer(merged.HOTCACHE_WORKERS, 'HOTCACHE_WORKERS', DEFAULT_WORKERS, 1, MAX_WORKERS),

@@ -87,7 +87,7 @@ test('a bad header is reported in the log, nothing is started; strict mode makes
 	assert.match(strict.stdout, /bad magic.*\nrc=1\n$/);
 });
 
-test('no image: one line, exit 0; HOTCACHE_DISABLE: silence', async () => {
+test('no image: one line, exit 0; HOTCACHE_DISABLE (variable or file): silence', async () => {
 	rmSync(path.join(imgDir, 'hotcache.img'), { force: true });
 	const r = await actions('none', ['pre-restore', 'post-resume']);
 	assert.is(r.stdout, 'hotcache: no hotcache.img in the image directory: nothing to prefetch\nrc=0\nrc=0\n');
@@ -95,6 +95,11 @@ test('no image: one line, exit 0; HOTCACHE_DISABLE: silence', async () => {
 	const off = await actions('off', ['pre-restore'], { HOTCACHE_DISABLE: '1' });
 	assert.is(off.stdout, 'rc=0\n');
 	assert.equal(restoreDirs(off.state), []);
+	// The same from the configuration file, with the blanks and comment the prefetcher also accepts.
+	const conf = path.join(base, 'hotcache.conf');
+	writeFileSync(conf, '# restore side\nHOTCACHE_DISABLE = yes   # for now\n');
+	const offByFile = await actions('off-file', ['pre-restore'], { HOTCACHE_CONFIG: conf });
+	assert.is(offByFile.stdout, 'rc=0\n');
 });
 
 test('a failure after the claim leaves its reason for post-resume', async () => {
