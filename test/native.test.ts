@@ -2,7 +2,7 @@
 // errors shaped like Node's, and the engine's chunking making a large range fully resident.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { native, isSystemError } from '../hooks/native.js';
 import { runPrefetch } from '../hooks/prefetch.js';
@@ -130,5 +130,4 @@ testUnless(mglruOn() ? 'MGLRU is on: there is no active list to land on' : null,
 	assert.ok(without < 16 * MiB, `Active(file) grew by ${without / MiB} MiB without activation`);
 });
 
-test.after(() => rmSync(base, { recursive: true, force: true }));
 test.run();

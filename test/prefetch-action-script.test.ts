@@ -108,5 +108,4 @@ test('a failure after the claim leaves its reason for post-resume', async () => 
 	assert.match(r.stdout, /cannot find \/nonexistent\/node .*\nrc=0\nhotcache: nothing prefetched: cannot find \/nonexistent\/node/);
 });
 
-test.after(() => rmSync(base, { recursive: true, force: true }));
 test.run();

@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { encodeImage } from '../proto/image.js';
@@ -59,5 +59,4 @@ test('a corrupt image is an error with a stable code; bad options are usage erro
 	assert.match(usage.stderr, /--workers must be an integer/);
 });
 
-test.after(() => rmSync(base, { recursive: true, force: true }));
 test.run();

@@ -1,6 +1,6 @@
 // Helpers shared by the restore-side tests: images of real files, and files on a real disk.
 // Eviction is the dump side's helper (capture-support.ts), re-exported here.
-import { closeSync, fsyncSync, mkdtempSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -11,9 +11,18 @@ export { evict } from './capture-support.js';
 
 export const PAGE = 4096;
 
-/** A temporary directory on the real disk (/var/tmp), where the page cache behaves as in production. */
+const tempDirs = new Set<string>();
+// Removed when the test process exits, however it exits short of SIGKILL: the suite's files are all
+// imported (and their directories made) before any test runs, so a crash elsewhere must not leak them.
+process.once('exit', () => {
+	for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temporary directory on the real disk (/var/tmp), where the page cache behaves as in production; removed at exit. */
 export function diskTempDir(prefix: string): string {
-	return mkdtempSync(path.join('/var/tmp', `hotcache-${prefix}-`));
+	const dir = mkdtempSync(path.join('/var/tmp', `hotcache-${prefix}-`));
+	tempDirs.add(dir);
+	return dir;
 }
 
 /** A file of `bytes` random bytes, synced to disk. */
