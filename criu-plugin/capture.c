@@ -18,8 +18,12 @@
 #include "cachestat.h"
 #include "capture.h"
 #include "log.h"
+#include "mapped.h"
 #include "path.h"
 #include "proc.h"
+
+/* Runs of mapped pages remembered per capture (mapped.c): 16 MiB at most. */
+#define HC_PRESENT_SPANS (1u << 20)
 
 static uint64_t now_ns(clockid_t clock)
 {
@@ -61,6 +65,8 @@ int hc_capture_begin(struct hc_capture *c, const struct hc_capture_opts *opts)
 	c->tool = opts->tool;
 	c->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	c->ranges_left = HC_LIMIT_RANGES;
+	c->present_left = HC_PRESENT_SPANS;
+	c->pagemap_fd = -1;
 	strcpy(c->root, "/");
 	c->dedup.cap = 1024;
 	c->dedup.slots = calloc(c->dedup.cap, sizeof(size_t));
@@ -414,8 +420,10 @@ static int on_map(void *ctx, const struct hc_proc_map *m)
 		ret = file_of_link(c, m->dirfd, m->name, m->writable, &file, &reached);
 	if (!reached)
 		ret = map_by_path(c, m, &file);
-	if (file)
+	if (file) {
 		file->mapped = true;
+		hc_mapped_record(c, file, c->pagemap_fd, m);
+	}
 	return ret;
 }
 
@@ -434,8 +442,16 @@ static int on_task(void *ctx, pid_t pid)
 	}
 	c->root[n] = '\0';
 	ret = hc_proc_each_fd(pid, on_fd, c);
-	if (ret == 0)
+	if (ret == 0) {
+		snprintf(link, sizeof(link), "/proc/%d/pagemap", (int)pid);
+		c->pagemap_fd = open(link, O_RDONLY | O_CLOEXEC);
+		if (c->pagemap_fd < 0)
+			pr_warn("cannot open %s, its mapped pages keep the backend's classes: %m", link);
 		ret = hc_proc_each_map(pid, on_map, c);
+		if (c->pagemap_fd >= 0)
+			close(c->pagemap_fd);
+		c->pagemap_fd = -1;
+	}
 	return ret;
 }
 
@@ -457,6 +473,7 @@ int hc_capture_tree(struct hc_capture *c, pid_t root)
 		hc_capture_partial(c, "more than %u processes", HC_LIMIT_TASKS);
 	else if (ret < 0 && !c->partial)
 		hc_capture_partial(c, "walk of the process tree stopped: %s", strerror(-ret));
+	hc_mapped_apply(c);
 	return 0;
 }
 
@@ -511,6 +528,7 @@ void hc_capture_free(struct hc_capture *c)
 	for (i = 0; i < c->n_files; i++) {
 		free(c->files[i].path);
 		free(c->files[i].fds);
+		free(c->files[i].present);
 		hc_ranges_free(&c->files[i].ranges);
 	}
 	free(c->files);

@@ -22,6 +22,12 @@ struct hc_openfd {
 	uint64_t offset;
 };
 
+/* Pages [start, start + count) of a file. */
+struct hc_span {
+	uint64_t start;
+	uint64_t count;
+};
+
 struct hc_file {
 	char *path;			/* as the captured process sees it */
 	uint64_t size;
@@ -38,6 +44,10 @@ struct hc_file {
 	bool dirty_synced;
 	uint64_t size_pages;
 	struct hc_ranges ranges;
+	/* Pages some captured task has in its page tables (mapped.c); unsorted until applied. */
+	struct hc_span *present;
+	size_t n_present;
+	size_t cap_present;
 };
 
 struct hc_capture_opts {
@@ -75,6 +85,8 @@ struct hc_capture {
 	struct hc_dedup dedup;
 	size_t ranges_left;
 	bool stopped;			/* a bound was hit: no more files */
+	size_t present_left;		/* budget of hc_span records (mapped.c) */
+	int pagemap_fd;			/* /proc/PID/pagemap of the task being walked */
 	uint64_t started_ns;
 	uint64_t deadline_ns;		/* monotonic; 0: none */
 	char root[4096];		/* root of the process being walked */

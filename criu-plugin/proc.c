@@ -149,7 +149,6 @@ int hc_proc_each_fd(pid_t pid, hc_fd_fn fn, void *ctx)
 int hc_proc_each_map(pid_t pid, hc_map_fn fn, void *ctx)
 {
 	struct hc_proc_map m = { .pid = pid };
-	uint64_t last_inode = 0;
 	char path[64], *line = NULL;
 	size_t cap = 0;
 	FILE *maps;
@@ -169,22 +168,20 @@ int hc_proc_each_map(pid_t pid, hc_map_fn fn, void *ctx)
 	}
 	while (ret == 0 && getline(&line, &cap, maps) > 0) {
 		char perms[5], name[64];
-		uint64_t start, end, off;
 		unsigned int major, minor;
 		int path_at = 0;
 
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 " %n", &start, &end, perms,
-			   &off, &major, &minor, &m.inode, &path_at) < 7 ||
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 " %n", &m.start, &m.end, perms,
+			   &m.offset, &major, &minor, &m.inode, &path_at) < 7 ||
 		    path_at == 0)
 			continue;
 		line[strcspn(line, "\n")] = '\0';
-		if (m.inode == 0 || line[path_at] != '/' || m.inode == last_inode)
+		if (m.inode == 0 || line[path_at] != '/')
 			continue;
 		/* Deleted files and SysV/memfd segments: nothing to prefetch by path. */
 		if (strlen(line + path_at) > 10 && !strcmp(line + path_at + strlen(line + path_at) - 10, " (deleted)"))
 			continue;
-		last_inode = m.inode;
-		snprintf(name, sizeof(name), "%" PRIx64 "-%" PRIx64, start, end);
+		snprintf(name, sizeof(name), "%" PRIx64 "-%" PRIx64, m.start, m.end);
 		m.name = name;
 		m.path = line + path_at;
 		m.writable = perms[1] == 'w' && perms[3] == 's';

@@ -34,11 +34,14 @@ struct hc_proc_map {
 	const char *name;	/* "start-end" in dirfd */
 	const char *path;	/* as /proc/PID/maps shows it */
 	uint64_t inode;
+	uint64_t start;		/* address range */
+	uint64_t end;
+	uint64_t offset;	/* file offset of start, bytes */
 	bool writable;		/* shared and writable: may dirty the file */
 };
 typedef int (*hc_map_fn)(void *ctx, const struct hc_proc_map *m);
 
-/* Each file-backed mapping, consecutive mappings of one inode reported once. */
+/* Each mapping of a file that still has a name (deleted files are left out). */
 int hc_proc_each_map(pid_t pid, hc_map_fn fn, void *ctx);
 
 #endif /* HOTCACHE_PROC_H */

@@ -181,6 +181,7 @@ backends('a process tree: open fds with offsets, mappings, untouched files', asy
 		assert.is(d.mapped, true);
 		assert.is(d.fds.length, 0);
 		assert.ok(pageCounts(d).resident >= 64 - LOST, 'D was read through its mapping');
+		assert.is(pageCounts(d).warm, pageCounts(d).resident, 'pages the reader has mapped are at least warm');
 		assert.ok(byName(img, 'counter').mapped);
 		assert.ok(img.files.some((f) => f.path === readerTool && f.mapped), 'the program itself is mapped');
 		assert.is(new Set(img.files.map((f) => `${f.identity.dev}:${f.identity.inode}`)).size, img.files.length, 'each file once');

@@ -128,6 +128,7 @@ criu dump -t "$pid" -D ${dir}/img --libdir ${dir}/lib --action-script ${dir}/act
 		assert.is(c.fds.length, 1, 'C is open');
 		assert.ok(d.mapped && d.fds.length === 0, 'D is only mapped');
 		assert.ok(d.resident >= PAGES - LOST, `D: ${d.resident} cached`);
+		assert.is(d.warm, d.resident, 'D: pages the reader has mapped are at least warm');
 		assert.is(a.fds.length, 1);
 		assert.is(a.fds[0]!.pid, pid);
 		assert.ok(a.fds[0]!.offset >= (PAGES / 2) * PAGE && a.fds[0]!.offset <= PAGES * PAGE, `A's offset ${a.fds[0]!.offset}: the reader moves from the middle`);
