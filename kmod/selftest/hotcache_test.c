@@ -6,8 +6,10 @@
  *
  * It writes files, evicts them, reads A three times, B once, leaves C
  * unread, scans each with HOTCACHE_IOC_SCAN and checks the classes, then
- * checks the ioctl's error paths and that a scan resumed from @next with a
- * one-range buffer returns what one big scan returns.
+ * checks the ioctl's error paths, that a scan resumed from @next with a
+ * one-range buffer returns what one big scan returns, that large folios are
+ * clipped at the range's edges, and that scans racing with evictions stay
+ * valid without a kernel warning.
  *
  * Output: one line per check ("ok NAME" / "not ok NAME: why"), then one
  * line "HOTCACHE-RESULT {json}" with the class counts and the verdict.
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -406,6 +409,173 @@ static void test_restart(int dev, const char *dir,
 	free(one);
 }
 
+/* Scanning reads flags only: a second scan must see exactly the same. */
+static void test_scan_is_stable(int dev, const char *dir,
+				struct hotcache_range *ranges)
+{
+	struct hotcache_range *again = calloc(HOTCACHE_MAX_RANGES, sizeof(*again));
+	struct hotcache_scan scan;
+	char path[512];
+	int fd, n, m;
+
+	if (!again)
+		die("calloc");
+	snprintf(path, sizeof(path), "%s/A", dir);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		die(path);
+	n = scan_all(dev, fd, ranges, HOTCACHE_MAX_RANGES, &scan);
+	m = scan_all(dev, fd, again, HOTCACHE_MAX_RANGES, &scan);
+	check(n > 0 && m == n && !memcmp(ranges, again, n * sizeof(*again)),
+	      "scan_does_not_perturb", "%d then %d ranges", n, m);
+	close(fd);
+	free(again);
+}
+
+static long meminfo_kb(const char *field)
+{
+	char line[256];
+	size_t len = strlen(field);
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		die("/proc/meminfo");
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, len) && line[len] == ':')
+			kb = strtol(line + len + 1, NULL, 10);
+	fclose(f);
+	return kb;
+}
+
+/* Pages in @r[0..n), after checking they tile [@first, @end) exactly. */
+static int tiles(const struct hotcache_range *r, int n, __u64 first, __u64 end)
+{
+	__u64 at = first;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (r[i].start != at)
+			return 0;
+		at += r[i].count;
+	}
+	return at == end;
+}
+
+/*
+ * Large folios are clipped at the range's edges. ext4 on these kernels
+ * caches order-0 folios only, so the file is on tmpfs with huge=always,
+ * which stores it in 2 MiB folios.
+ */
+static void test_large_folios(int dev, const char *dir,
+			      struct hotcache_range *ranges)
+{
+	struct hotcache_scan scan;
+	char mnt[512], path[600];
+	long before;
+	int fd, rc;
+
+	snprintf(mnt, sizeof(mnt), "%s/huge", dir);
+	if (mkdir(mnt, 0755) || mount("none", mnt, "tmpfs", 0, "huge=always"))
+		die("mount tmpfs huge=always");
+	before = meminfo_kb("ShmemHugePages");
+	snprintf(path, sizeof(path), "%s/T", mnt);
+	write_file(path, FILE_PAGES);
+	check(meminfo_kb("ShmemHugePages") - before >= 2048,
+	      "large_folios_present", "ShmemHugePages %ld kB -> %ld kB", before,
+	      meminfo_kb("ShmemHugePages"));
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		die(path);
+	rc = scan_all(dev, fd, ranges, HOTCACHE_MAX_RANGES, &scan);
+	check(rc > 0 && tiles(ranges, rc, 0, FILE_PAGES), "large_folio_whole",
+	      "rc %d", rc);
+	/* Both edges fall inside a 512-page folio. */
+	scan_init(&scan, fd, ranges, HOTCACHE_MAX_RANGES);
+	scan.start = 3;
+	scan.end = 517;
+	rc = scan_errno(dev, &scan);
+	check(!rc && tiles(ranges, (int)scan.nr_ranges, 3, 517) &&
+	      scan.next >= 517, "large_folio_clipped",
+	      "rc %d, %u ranges from %llu", rc, scan.nr_ranges,
+	      (unsigned long long)(scan.nr_ranges ? ranges[0].start : 0));
+	close(fd);
+	if (umount2(mnt, MNT_DETACH))
+		die("umount");
+}
+
+/*
+ * Scans racing with reads and evictions of the same file: every result
+ * must still be valid, and the kernel must not warn (checked in main).
+ */
+static void test_concurrent_evict(int dev, const char *dir,
+				  struct hotcache_range *ranges)
+{
+	char path[512];
+	int fd, status = -1, scans = 0, bad = 0, i;
+	struct hotcache_scan scan;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/E", dir);
+	write_file(path, FILE_PAGES);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		for (i = 0; i < 40; i++) {
+			read_pass(path, FILE_PAGES, 1, 0);
+			evict(path);
+		}
+		_exit(0);
+	}
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		die(path);
+	/* At least one scan, then until the reader is done. */
+	do {
+		__u64 at = 0;
+
+		/* Small buffers, so the race also hits the resume path. */
+		while (at < FILE_PAGES) {
+			scan_init(&scan, fd, ranges, 4);
+			scan.start = at;
+			if (scan_errno(dev, &scan) || scan.next <= at ||
+			    scan.nr_ranges > 4) {
+				bad++;
+				break;
+			}
+			for (i = 0; i < (int)scan.nr_ranges; i++)
+				if (ranges[i].start < at || !ranges[i].count ||
+				    ranges[i].start + ranges[i].count > scan.next ||
+				    ranges[i].class < HOTCACHE_CLASS_RESIDENT ||
+				    ranges[i].class > HOTCACHE_CLASS_HOT)
+					bad++;
+			at = scan.next;
+		}
+		scans++;
+	} while (waitpid(pid, &status, WNOHANG) == 0);
+	check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "concurrent_reader_ok", "status %d", status);
+	check(!bad && scans > 0, "concurrent_evict_scans_valid",
+	      "%d bad results in %d scans", bad, scans);
+	printf("# %d whole-file scans raced with 40 read+evict rounds\n", scans);
+	close(fd);
+}
+
+/* TAINT_BAD_PAGE, TAINT_DIE, TAINT_WARN: anything the kernel complained of. */
+#define TAINT_COMPLAINTS ((1UL << 5) | (1UL << 7) | (1UL << 9))
+
+static unsigned long taint(void)
+{
+	unsigned long t = 0;
+	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
+
+	if (!f || fscanf(f, "%lu", &t) != 1)
+		die("/proc/sys/kernel/tainted");
+	fclose(f);
+	return t;
+}
+
 static void print_counts(const char *name, const struct counts *c, int last)
 {
 	printf("\"%s\":{\"hot\":%lu,\"warm\":%lu,\"resident\":%lu}%s", name,
@@ -418,6 +588,7 @@ int main(int argc, char **argv)
 	struct hotcache_range *ranges;
 	struct counts c[3], pc;
 	struct utsname uts;
+	unsigned long taint_before;
 	__u32 lru = 0;
 	int dev;
 
@@ -438,10 +609,16 @@ int main(int argc, char **argv)
 	if (!ranges)
 		die("calloc");
 
+	taint_before = taint();
 	test_classes(dev, argv[1], ranges, c, &lru);
+	test_scan_is_stable(dev, argv[1], ranges);
 	test_errors(dev, argv[1], ranges);
 	test_unprivileged(dev, argv[1], ranges);
 	test_restart(dev, argv[1], ranges, &pc);
+	test_large_folios(dev, argv[1], ranges);
+	test_concurrent_evict(dev, argv[1], ranges);
+	check(!((taint() & ~taint_before) & TAINT_COMPLAINTS), "kernel_no_warning",
+	      "taint %lu -> %lu", taint_before, taint());
 
 	printf("HOTCACHE-RESULT {\"kernel\":\"%s\",\"lru\":%u,", uts.release,
 	       lru);

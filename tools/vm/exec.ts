@@ -1,15 +1,9 @@
 // Runs a host command to completion and returns its output; a failure throws with the output attached.
 import { spawn } from 'node:child_process';
 
-export interface ExecOptions {
-	cwd?: string;
-	/** Written to the command's stdin (cpio's file list). */
-	input?: string;
-}
-
-export function execCommand(command: string, args: string[], opts: ExecOptions = {}): Promise<{ stdout: string; stderr: string }> {
+export function execCommand(command: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
 	return new Promise((resolve, reject) => {
-		const child = spawn(command, args, { cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+		const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -19,6 +13,5 @@ export function execCommand(command: string, args: string[], opts: ExecOptions =
 			if (code === 0) resolve({ stdout, stderr });
 			else reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${stderr.slice(-4000)}`));
 		});
-		child.stdin.end(opts.input ?? '');
 	});
 }

@@ -159,7 +159,7 @@ export async function runKmodVmMatrix(log: (line: string) => void): Promise<VmMa
 			});
 			for (const mglru of ['y', 'n'] as const) {
 				const run = await runOne(tree, initrd, scratch, mglru, log);
-				log(`kmod-vm: ${tree.name} (${tree.release}) mglru=${mglru}: ${run.bootMs} ms, ${JSON.stringify(run.report.result?.files ?? null)}, capture ${JSON.stringify(run.image)}`);
+				log(`kmod-vm: ${tree.name} (${tree.release}) mglru=${mglru}: ${run.bootMs} ms, ${JSON.stringify(run.report.result?.files ?? null)}, capture ${JSON.stringify(run.image)}; ${run.report.notes.join('; ')}${run.report.failed.length ? `, FAILED: ${run.report.failed.join('; ')}` : ''}`);
 				runs.push(run);
 			}
 		}

@@ -32,6 +32,8 @@ export interface GuestReport {
 	result: GuestResult | null;
 	/** /sys/kernel/mm/lru_gen/enabled as the guest read it after setting it ("0x0007", "absent"). */
 	mglru: string | null;
+	/** The test program's "# ..." remarks (how many scans raced with evictions). */
+	notes: string[];
 	/** The test checks that failed, as the test program printed them. */
 	failed: string[];
 	/** Null when the guest ran no capture (hotcache-capture not built) or printed nothing parsable. */
@@ -59,6 +61,7 @@ export function parseGuestConsole(console: string): GuestReport {
 		capture: jsonAfter<CaptureCounts>(console, 'HOTCACHE-CAPTURE'),
 		captureLog: [...console.matchAll(/HOTCACHE-CAPTURE-LOG ([^\r\n]*)/g)].map((m) => m[1]!),
 		mglru: /HOTCACHE-VM mglru (\S+)/.exec(console)?.[1] ?? null,
+		notes: [...console.matchAll(/(?:^|\n)# ([^\r\n]*)/g)].map((m) => m[1]!),
 		failed: [...console.matchAll(/not ok ([^\r\n]*)/g)].map((m) => m[1]!.trim()),
 		oops: /\b(Oops|BUG:|Kernel panic|general protection fault)/.test(console),
 	};
