@@ -19,6 +19,15 @@ static bool parse_bool(const char *v, bool *out)
 	return true;
 }
 
+/* An absolute path that fits; anything else keeps the default. */
+static bool parse_path(const char *v, char *out, size_t size)
+{
+	if (v[0] != '/' || strlen(v) >= size)
+		return false;
+	strcpy(out, v);
+	return true;
+}
+
 static void set(struct hc_config *cfg, const char *key, const char *value, const char *origin)
 {
 	char *end;
@@ -35,6 +44,10 @@ static void set(struct hc_config *cfg, const char *key, const char *value, const
 		ok = !strcmp(value, "exit") || !strcmp(value, "early");
 		if (ok)
 			cfg->at_exit = !strcmp(value, "exit");
+	} else if (!strcmp(key, "HOTCACHE_ACTION_SCRIPT")) {
+		ok = parse_path(value, cfg->action_script, sizeof(cfg->action_script));
+	} else if (!strcmp(key, "HOTCACHE_STATE_DIR")) {
+		ok = parse_path(value, cfg->state_dir, sizeof(cfg->state_dir));
 	} else if (!strcmp(key, "HOTCACHE_TIME_LIMIT_MS")) {
 		errno = 0;
 		ms = strtoul(value, &end, 10);
@@ -89,12 +102,14 @@ static void load_file(struct hc_config *cfg, const char *file)
 void hc_config_load(struct hc_config *cfg, const char *file)
 {
 	static const char *const keys[] = { "HOTCACHE_DISABLE", "HOTCACHE_STRICT", "HOTCACHE_BACKEND", "HOTCACHE_TIME_LIMIT_MS",
-					    "HOTCACHE_CAPTURE_AT" };
+					    "HOTCACHE_CAPTURE_AT", "HOTCACHE_ACTION_SCRIPT", "HOTCACHE_STATE_DIR" };
 	size_t i;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->backend = HC_BACKEND_AUTO;
 	cfg->time_limit_ms = HC_DEFAULT_TIME_LIMIT_MS;
+	strcpy(cfg->action_script, HC_DEFAULT_ACTION_SCRIPT);
+	strcpy(cfg->state_dir, HC_DEFAULT_STATE_DIR);
 	if (file)
 		load_file(cfg, file);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {

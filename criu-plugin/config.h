@@ -10,16 +10,22 @@
  *   HOTCACHE_TIME_LIMIT_MS=N  stop scanning after N ms, image partial (0: never)
  *   HOTCACHE_CAPTURE_AT=exit  capture in exit(DUMP) even on CRIU >= 4.1, where
  *                             that is after post-dump (default "early")
+ * and, for the restore side of the plugin (restore-start.c):
+ *   HOTCACHE_ACTION_SCRIPT=PATH  the action script to run at init(RESTORE)
+ *   HOTCACHE_STATE_DIR=PATH      where the action script keeps per-restore state
  */
 #ifndef HOTCACHE_CONFIG_H
 #define HOTCACHE_CONFIG_H
 
+#include <limits.h>
 #include <stdbool.h>
 
 #include "backend.h"
 
 #define HC_CONFIG_FILE "/etc/criu/hotcache.conf"
 #define HC_DEFAULT_TIME_LIMIT_MS 10000u
+#define HC_DEFAULT_ACTION_SCRIPT "/usr/libexec/criu-hotcache/action-script"
+#define HC_DEFAULT_STATE_DIR "/var/lib/criu-hotcache"
 
 struct hc_config {
 	bool disable;
@@ -27,6 +33,8 @@ struct hc_config {
 	enum hc_backend_id backend;
 	unsigned int time_limit_ms;
 	bool at_exit;
+	char action_script[PATH_MAX];
+	char state_dir[PATH_MAX];
 };
 
 /* Never fails: a bad value is logged and the default kept. */

@@ -24,6 +24,7 @@
 /* Hook slots; only the ones named here matter to us. */
 enum criu_abi_hook {
 	CRIU_ABI_HOOK_HANDLE_DEVICE_VMA = 7,	/* never registered: it would claim VMAs */
+	CRIU_ABI_HOOK_RESUME_DEVICES_LATE = 9,	/* restore: per task, root first, before pre-resume */
 	CRIU_ABI_HOOK_COUNT_3X = 10,		/* hook count of CRIU 3.17 .. 3.19 */
 	CRIU_ABI_HOOK_PAUSE_DEVICES = 10,	/* CRIU >= 4.0 */
 	CRIU_ABI_HOOK_CHECKPOINT_DEVICES = 11,	/* CRIU >= 4.0; on 4.1+ dump only, tree frozen */

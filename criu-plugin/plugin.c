@@ -27,6 +27,7 @@
 #include "criu-abi.h"
 #include "image.h"
 #include "log.h"
+#include "restore-start.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -34,6 +35,8 @@
 struct plugin_run {
 	bool active;		/* a final dump: capture once */
 	bool collected;		/* the capture ran (successfully or not) */
+	bool restoring;		/* a restore with hotcache enabled */
+	bool noted_init_pid;	/* the restored root pid was handed over */
 	struct hc_config cfg;
 };
 
@@ -41,6 +44,7 @@ static struct plugin_run run;
 
 static int plugin_init(int stage);
 static void plugin_exit(int stage, int ret);
+static int resume_devices_late(int pid);
 
 /*
  * Announces 10 hooks, the count of CRIU 3.17: a larger count makes 3.x
@@ -53,6 +57,7 @@ EXPORT struct criu_abi_plugin_desc CR_PLUGIN_DESC = {
 	.exit = plugin_exit,
 	.version = CRIU_ABI_PLUGIN_VERSION,
 	.max_hooks = CRIU_ABI_HOOK_COUNT_3X,
+	.hooks = { [CRIU_ABI_HOOK_RESUME_DEVICES_LATE] = (void *)resume_devices_late },
 };
 
 /* Captures the tree of @pid into the image directory; 0 or -errno, all logged. */
@@ -118,11 +123,27 @@ static int plugin_init(int stage)
 	case CRIU_ABI_STAGE_PRE_DUMP:
 		pr_info("pre-dump: disabled, the final dump captures the page cache");
 		break;
-	default:
-		pr_info("disabled at restore: the action script prefetches");
+	case CRIU_ABI_STAGE_RESTORE:
+		hc_config_load(&run.cfg, HC_CONFIG_FILE);
+		if (run.cfg.disable) {
+			pr_info("disabled by HOTCACHE_DISABLE");
+			break;
+		}
+		run.restoring = true;
+		hc_restore_start(&run.cfg);
 		break;
 	}
 	return 0;
+}
+
+/* Restore, per task, root first: hand the root pid to the prefetcher. Never "handled". */
+static int resume_devices_late(int pid)
+{
+	if (run.restoring && !run.noted_init_pid) {
+		run.noted_init_pid = true;
+		hc_restore_note_init_pid(&run.cfg, pid);
+	}
+	return -ENOTSUP;
 }
 
 static int checkpoint_devices(int pid)

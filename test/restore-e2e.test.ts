@@ -58,7 +58,13 @@ if (cmd === 'evict') {
 const A_BYTES = 32 << 20;
 const B_BYTES = 8 << 20;
 
-function script(work: string, corrupt: boolean): string {
+// Who starts the prefetcher: CRIU's pre-restore action (--action-script), the plugin's init(RESTORE)
+// (the only way in for CRIU 3.17/3.18 under runc), or both at once (one prefetcher must start).
+type Starter = 'action-script' | 'plugin' | 'both';
+
+function script(work: string, corrupt: boolean, starter: Starter = 'action-script'): string {
+	const viaPlugin = starter !== 'action-script' ? `HOTCACHE_ACTION_SCRIPT=${actionScript}` : '';
+	const viaCriu = starter !== 'plugin' ? `--action-script ${actionScript}` : '';
 	return `
 set -eu
 W=${work}
@@ -79,7 +85,9 @@ ls -l img/hotcache.img
 ${corrupt ? 'head -c 40 img/hotcache.img >img/cut && mv img/cut img/hotcache.img' : ''}
 h evict "$W/A" "$W/B"
 dumped=$(h counter "$W/counter")
-criu restore -D img -d -L ${path.dirname(plugin)} --action-script ${actionScript} -v4 -o restore.log || { cat img/restore.log; exit 13; }
+${viaPlugin} criu restore -D img -d -L ${path.dirname(plugin)} ${viaCriu} -v4 -o restore.log || { cat img/restore.log; exit 13; }
+echo "prefetchers=$(ls state/restores | wc -l)"
+
 kill -0 "$pid" || { echo "restored pid $pid not running"; exit 14; }
 echo "dumped=$dumped"
 ${corrupt ? 'sleep 0.5' : `h wait-resident "$W/A" ${A_BYTES} 10000`}
@@ -91,11 +99,11 @@ kill "$pid"
 `;
 }
 
-async function restore(corrupt: boolean) {
+async function restore(corrupt: boolean, starter?: Starter) {
 	const work = diskTempDir('e2e');
 	writeFileSync(path.join(work, 'helper.mjs'), HELPER);
 	try {
-		const result = await runInTestenv(script(work, corrupt), { binds: [work], timeoutMs: 120_000 });
+		const result = await runInTestenv(script(work, corrupt, starter), { binds: [work], timeoutMs: 120_000 });
 		const out = `${result.stdout}\n${result.stderr}`;
 		let record: Record<string, unknown>[] = [];
 		try {
@@ -144,6 +152,23 @@ testUnless(skip, e2e, 'a corrupt hotcache.img still restores the process and CRI
 	assert.ok(value(out, 'after') > value(out, 'dumped'), `the restored reader made no progress:\n${out}`);
 	assert.match(out, /hotcache: hotcache.img is 40 bytes, its header announces \d+; nothing is prefetched for this restore/);
 	assert.not.ok(record.some((e) => e.kind === 'chunk'), 'nothing fetched');
+});
+
+testUnless(skip, e2e, 'the plugin alone starts the prefetcher at init(RESTORE), where no action script is configured', async () => {
+	const { result, out } = await restore(false, 'plugin');
+	assert.is(result.code, 0, `the restore script failed (exit ${result.code}):\n${out}`);
+	assert.match(out, /hotcache: init\(RESTORE\): hotcache: prefetcher started for/);
+	const resident = /resident=(\d+) pages=(\d+)/.exec(out);
+	assert.ok(resident && resident[1] === resident[2], `A is not fully resident again:\n${out}`);
+	assert.ok(value(out, 'after') > value(out, 'dumped'), `the restored reader made no progress:\n${out}`);
+});
+
+testUnless(skip, e2e, 'with both the plugin and the action script, one restore starts one prefetcher', async () => {
+	const { result, out } = await restore(false, 'both');
+	assert.is(result.code, 0, `the restore script failed (exit ${result.code}):\n${out}`);
+	assert.match(out, /init\(RESTORE\): hotcache: prefetcher started for/);
+	assert.match(out, /hotcache: a prefetcher was already started for this restore/);
+	assert.is(value(out, 'prefetchers'), 1, out);
 });
 
 e2e.run();
