@@ -50,6 +50,20 @@ bool ArgString(const Napi::CallbackInfo &info, size_t i, const char *name, std::
 	return true;
 }
 
+bool ArgRange(const Napi::CallbackInfo &info, int64_t max_length, bool aligned, int *fd, int64_t *offset, int64_t *length)
+{
+	int64_t fd64;
+	if (!ArgInt(info, 0, "fd", 0, INT32_MAX, &fd64) || !ArgInt(info, 1, "offset", 0, INT64_C(1) << 53, offset) ||
+	    !ArgInt(info, 2, "length", 0, max_length, length))
+		return false;
+	if (aligned && *offset % sysconf(_SC_PAGESIZE) != 0) {
+		Napi::RangeError::New(info.Env(), "offset must be a multiple of the page size").ThrowAsJavaScriptException();
+		return false;
+	}
+	*fd = static_cast<int>(fd64);
+	return true;
+}
+
 static Napi::Value PageSize(const Napi::CallbackInfo &info)
 {
 	return Napi::Number::New(info.Env(), static_cast<double>(sysconf(_SC_PAGESIZE)));

@@ -44,31 +44,23 @@ private:
 	int64_t offset_, length_;
 };
 
-bool RangeArgs(const Napi::CallbackInfo &info, int64_t *fd, int64_t *offset, int64_t *length)
-{
-	return ArgInt(info, 0, "fd", 0, INT32_MAX, fd) && ArgInt(info, 1, "offset", 0, INT64_C(1) << 53, offset) &&
-	       ArgInt(info, 2, "length", 0, INT64_C(1) << 53, length);
-}
-
 // fadvise(fd, offset, length, advice): advice is one of the POSIX_FADV_* numbers exported below.
 Napi::Value Fadvise(const Napi::CallbackInfo &info)
 {
-	int64_t fd, offset, length, advice;
-	if (!RangeArgs(info, &fd, &offset, &length) || !ArgInt(info, 3, "advice", 0, 5, &advice))
+	int fd;
+	int64_t offset, length, advice;
+	if (!ArgRange(info, INT64_C(1) << 53, false, &fd, &offset, &length) || !ArgInt(info, 3, "advice", 0, 5, &advice))
 		return info.Env().Undefined();
-	auto *worker = new AdviseWorker(info.Env(), static_cast<int>(fd), offset, length, static_cast<int>(advice));
-	worker->Queue();
-	return worker->Promise();
+	return Start<AdviseWorker>(info.Env(), fd, offset, length, static_cast<int>(advice));
 }
 
 Napi::Value Readahead(const Napi::CallbackInfo &info)
 {
-	int64_t fd, offset, length;
-	if (!RangeArgs(info, &fd, &offset, &length))
+	int fd;
+	int64_t offset, length;
+	if (!ArgRange(info, INT64_C(1) << 53, false, &fd, &offset, &length))
 		return info.Env().Undefined();
-	auto *worker = new ReadaheadWorker(info.Env(), static_cast<int>(fd), offset, length);
-	worker->Queue();
-	return worker->Promise();
+	return Start<ReadaheadWorker>(info.Env(), fd, offset, length);
 }
 
 } // namespace

@@ -156,9 +156,7 @@ Napi::Value OpenInRoot(const Napi::CallbackInfo &info)
 		Napi::TypeError::New(info.Env(), "path contains a NUL byte").ThrowAsJavaScriptException();
 		return info.Env().Undefined();
 	}
-	auto *worker = new OpenInRootWorker(info.Env(), static_cast<int>(root_fd), path, static_cast<Resolver>(resolver));
-	worker->Queue();
-	return worker->Promise();
+	return Start<OpenInRootWorker>(info.Env(), static_cast<int>(root_fd), path, static_cast<Resolver>(resolver));
 }
 
 } // namespace

@@ -90,39 +90,25 @@ private:
 	Cachestat stat_{};
 };
 
-bool RangeArgs(const Napi::CallbackInfo &info, int64_t max_length, int64_t *fd, int64_t *offset, int64_t *length)
-{
-	if (!ArgInt(info, 0, "fd", 0, INT32_MAX, fd) || !ArgInt(info, 1, "offset", 0, INT64_C(1) << 53, offset) ||
-	    !ArgInt(info, 2, "length", 0, max_length, length))
-		return false;
-	if (*offset % sysconf(_SC_PAGESIZE) != 0) {
-		Napi::RangeError::New(info.Env(), "offset must be a multiple of the page size").ThrowAsJavaScriptException();
-		return false;
-	}
-	return true;
-}
-
 // mincore(fd, offset, length): Promise<Uint8Array>, one 0/1 per page. offset page-aligned, length <= 1 GiB.
 Napi::Value Mincore(const Napi::CallbackInfo &info)
 {
-	int64_t fd, offset, length;
-	if (!RangeArgs(info, kMaxMincoreBytes, &fd, &offset, &length))
+	int fd;
+	int64_t offset, length;
+	if (!ArgRange(info, kMaxMincoreBytes, true, &fd, &offset, &length))
 		return info.Env().Undefined();
-	auto *worker = new MincoreWorker(info.Env(), static_cast<int>(fd), offset, length);
-	worker->Queue();
-	return worker->Promise();
+	return Start<MincoreWorker>(info.Env(), fd, offset, length);
 }
 
 // cachestat(fd, offset, length): Promise<{cache, dirty, writeback, evicted, recentlyEvicted}> in pages;
 // length 0 means to the end of the file. Rejects with ENOSYS before Linux 6.5.
 Napi::Value CachestatCall(const Napi::CallbackInfo &info)
 {
-	int64_t fd, offset, length;
-	if (!RangeArgs(info, INT64_C(1) << 53, &fd, &offset, &length))
+	int fd;
+	int64_t offset, length;
+	if (!ArgRange(info, INT64_C(1) << 53, true, &fd, &offset, &length))
 		return info.Env().Undefined();
-	auto *worker = new CachestatWorker(info.Env(), static_cast<int>(fd), offset, length);
-	worker->Queue();
-	return worker->Promise();
+	return Start<CachestatWorker>(info.Env(), fd, offset, length);
 }
 
 } // namespace

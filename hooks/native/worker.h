@@ -3,6 +3,9 @@
 #pragma once
 #include <napi.h>
 
+#include <string>
+#include <utility>
+
 // An Error shaped like Node's fs errors: message "CODE: text, syscall", code, errno (negative), syscall.
 Napi::Error ErrnoError(Napi::Env env, int err, const char *syscall, const std::string &path = "");
 
@@ -36,9 +39,19 @@ private:
 	const char *syscall_ = "";
 };
 
-// Argument readers: on a bad argument they throw a TypeError and return false.
+// Queues a new worker and returns its promise.
+template <class Worker, class... Args> Napi::Value Start(Args &&...args)
+{
+	auto *worker = new Worker(std::forward<Args>(args)...);
+	worker->Queue();
+	return worker->Promise();
+}
+
+// Argument readers: on a bad argument they throw a TypeError or RangeError and return false.
 bool ArgInt(const Napi::CallbackInfo &info, size_t i, const char *name, int64_t min, int64_t max, int64_t *out);
 bool ArgString(const Napi::CallbackInfo &info, size_t i, const char *name, std::string *out);
+// (fd, offset, length) as the first three arguments; offset page-aligned when `aligned`.
+bool ArgRange(const Napi::CallbackInfo &info, int64_t max_length, bool aligned, int *fd, int64_t *offset, int64_t *length);
 
 // One registration function per syscall family, each in its own file.
 void InitAdvise(Napi::Env env, Napi::Object exports);
