@@ -1,6 +1,7 @@
 // Boots a kernel in QEMU with software emulation (/dev/kvm exists here but nested guests hang under it)
 // and collects the serial console. A guest still running at the timeout, or when this process exits,
-// is killed by its pid.
+// is killed by its pid; setpriv --pdeathsig also has it killed when this process dies without running
+// its exit handlers (SIGTERM, SIGKILL; seen to take effect about 2 s later).
 import { spawn, type ChildProcess } from 'node:child_process';
 
 export interface BootOptions {
@@ -34,7 +35,7 @@ export function bootVm(opts: BootOptions): Promise<BootResult> {
 	];
 	const started = Date.now();
 	return new Promise((resolve, reject) => {
-		const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'qemu-system-x86_64', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 		live.add(child);
 		let console = '';
 		let timedOut = false;
