@@ -56,7 +56,8 @@ export function doctor(root = '/'): Finding[] {
 	} else if (configured) {
 		add('action script', existsSync(layout.actionScript) ? 'ok' : 'fail', `${layout.criuConfig}: ${actionScriptOption()}`);
 	} else {
-		add('action script', 'warn', `not in ${layout.criuConfig}: restores prefetch only when given --action-script ${layout.actionScript}`);
+		const viaPlugin = existsSync(layout.plugin) && existsSync(layout.actionScript);
+		add('action script', viaPlugin ? 'ok' : 'warn', viaPlugin ? `not in ${layout.criuConfig}: the plugin runs ${layout.actionScript} at init(RESTORE)` : `${layout.actionScript} missing: restores prefetch nothing`);
 	}
 
 	const moduleLoaded = existsSync('/dev/hotcache');

@@ -68,7 +68,7 @@ export function install(root: string, criu: CriuVersion | null): InstallReport {
 	if (criu && !actionScriptSafeUnderRpc(criu)) {
 		report.warnings.push(
 			`CRIU ${criu.text} crashes when runc or crun restore with an action script in its config (fixed in 3.19): ` +
-				`not adding it to ${layout.criuConfig}; pass --action-script ${installLayout('/').actionScript} to criu restore yourself`,
+				`not adding it to ${layout.criuConfig}; the plugin starts the prefetcher at init(RESTORE) instead`,
 		);
 	} else {
 		if (!criu) report.warnings.push('criu not found: configuring the action script for CRIU 3.19 or later');
