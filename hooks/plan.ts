@@ -9,7 +9,6 @@
 import { Hotness, type PageRange } from '../proto/image.js';
 
 export type Phase = 'resume' | 'hot' | 'warm' | 'resident';
-export const PHASES: readonly Phase[] = ['resume', 'hot', 'warm', 'resident'];
 
 export interface PlanFile {
 	ranges: readonly PageRange[];

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 
 /** When nothing can be read from sysfs: the kernel's default VM readahead (128 KiB). */
 export const DEFAULT_CAP_BYTES = 128 << 10;
-/** Upper bound for one chunk: also the size of each worker's scratch buffer. */
+/** Upper bound for one chunk, whatever sysfs says. */
 export const MAX_CHUNK_BYTES = 16 << 20;
 
 /** Linux's dev_t encoding (new_decode_dev, glibc's gnu_dev_major/minor). */

@@ -3,11 +3,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { encodeImage } from '../proto/image.js';
 import { projectRoot } from '../tools/project.js';
+import { pruneRestores } from '../hooks/state-dir.js';
 import { diskTempDir, hot, image, imageFile, writeFile } from './prefetch-support.js';
 
 const run = promisify(execFile);
@@ -100,6 +101,23 @@ test('no image: one line, exit 0; HOTCACHE_DISABLE (variable or file): silence',
 	writeFileSync(conf, '# restore side\nHOTCACHE_DISABLE = yes   # for now\n');
 	const offByFile = await actions('off-file', ['pre-restore'], { HOTCACHE_CONFIG: conf });
 	assert.is(offByFile.stdout, 'rc=0\n');
+});
+
+test('the state directory keeps the 16 newest restores, and always the current one', () => {
+	const state = path.join(base, 'prune');
+	const names = Array.from({ length: 20 }, (_, i) => `${100 + i}.1`);
+	names.forEach((name, i) => {
+		const dir = path.join(state, 'restores', name);
+		mkdirSync(dir, { recursive: true });
+		const t = new Date(Date.now() - (100 - i) * 1000); // 100.1 oldest, 119.1 newest
+		utimesSync(dir, t, t);
+	});
+	writeFileSync(path.join(state, 'restores', 'not-a-restore'), '');
+	const current = path.join(state, 'restores', '100.1'); // the oldest, but in use
+	const removed = pruneRestores(state, current).map((d) => path.basename(d)).sort();
+	assert.equal(removed, ['101.1', '102.1', '103.1']);
+	assert.ok(existsSync(current));
+	assert.ok(existsSync(path.join(state, 'restores', 'not-a-restore')), 'only restore directories are touched');
 });
 
 test('a failure after the claim leaves its reason for post-resume', async () => {
