@@ -72,8 +72,9 @@ export async function fetchChunks(files: readonly FetchFile[], chunks: readonly 
 		const result: ChunkResult = { seq: mySeq, chunk, resident: 0, fetched: 0, bytesRead: 0, ms: 0 };
 		try {
 			result.resident = await residentPages(fd, offset, length);
-			if (result.resident < chunk.count) {
-				await options.bucket?.take((chunk.count - result.resident) * pageSize);
+			const missing = chunk.count - result.resident;
+			if (missing > 0) await options.bucket?.take(missing * pageSize, options.signal);
+			if (missing > 0 && !options.signal.aborted) {
 				await native().fadvise(fd, offset, length, native().advice.WILLNEED);
 				result.bytesRead = await preadFull(fd, scratch, offset, length);
 				result.fetched = Math.max(0, (await residentPages(fd, offset, length)) - result.resident);

@@ -2,12 +2,17 @@
 // holding at most one second's worth. The clock and sleep are injectable so the arithmetic is testable.
 export interface Clock {
 	now(): number; // milliseconds
-	sleep(ms: number): Promise<void>;
+	/** Resolves after `ms`, or at once when `signal` aborts. */
+	sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export const realClock: Clock = {
 	now: () => performance.now(),
-	sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+	sleep: (ms, signal) =>
+		new Promise((resolve) => {
+			const timer = setTimeout(resolve, ms);
+			signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+		}),
 };
 
 export class TokenBucket {
@@ -22,12 +27,12 @@ export class TokenBucket {
 		this.last = clock.now();
 	}
 
-	/** Waits until `bytes` may be sent; concurrent callers queue behind each other's debt. */
-	async take(bytes: number): Promise<void> {
+	/** Waits until `bytes` may be sent (or `signal` aborts); concurrent callers queue behind each other's debt. */
+	async take(bytes: number, signal?: AbortSignal): Promise<void> {
 		const now = this.clock.now();
 		this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) * this.rate) / 1000);
 		this.last = now;
 		this.tokens -= bytes;
-		if (this.tokens < 0) await this.clock.sleep((-this.tokens * 1000) / this.rate);
+		if (this.tokens < 0) await this.clock.sleep((-this.tokens * 1000) / this.rate, signal);
 	}
 }

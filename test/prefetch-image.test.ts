@@ -3,13 +3,13 @@
 // prints into CRIU's log, and nothing is fetched.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { encodeImage, HEADER_BYTES, MAGIC } from '../proto/image.js';
 import { projectRoot } from '../tools/project.js';
-import { diskTempDir, hot, image, imageFile, writeFile } from './prefetch-support.js';
+import { diskTempDir, evict, hot, image, imageFile, writeFile } from './prefetch-support.js';
 
 const run = promisify(execFile);
 const base = diskTempDir('image');
@@ -80,6 +80,29 @@ test('files that cannot be used are skipped one by one with their reason; the re
 	assert.match(skips[1]!, /not found in the root \(ENOENT from openat2\)/);
 	assert.match(skips[2]!, /size changed: captured 4096 bytes, now 32768/);
 	assert.match(out.status, /^hotcache: prefetch done: .* of 8 asked; .* 1 files, 3 skipped$/);
+});
+
+test('SIGTERM stops the prefetcher cleanly, even while it waits for the bandwidth cap', async () => {
+	const big = path.join(base, 'big');
+	writeFile(big, 32 << 20);
+	await evict(big);
+	const state = path.join(base, 'sigterm');
+	const dir = path.join(state, 'restores', '1.1');
+	mkdirSync(dir, { recursive: true });
+	writeFileSync(path.join(dir, 'hotcache.img'), encodeImage(image([imageFile(big, big, [hot(0, (32 << 20) / 4096)])])));
+	// 1 MB/s: the first chunk's debt alone would take seconds.
+	const child = spawn(process.execPath, [path.join(projectRoot, 'dist/hooks/prefetcher.js'), dir], { env: { ...process.env, HOTCACHE_STATE_DIR: state, HOTCACHE_RECORD: '', HOTCACHE_BANDWIDTH: '1' }, stdio: 'ignore' });
+	const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+	const status = path.join(dir, 'status');
+	for (let i = 0; i < 200 && !(existsSync(status) && /in progress/.test(readFileSync(status, 'utf8'))); i++) await new Promise((r) => setTimeout(r, 25));
+	child.kill('SIGTERM');
+	assert.is(await exited, 0);
+	assert.match(readFileSync(status, 'utf8'), /^hotcache: prefetch stopped \(SIGTERM\)/);
+	const lines = readFileSync(path.join(dir, 'record.jsonl'), 'utf8').trim().split('\n');
+	const summary = JSON.parse(lines[lines.length - 1]!) as { kind: string; stopped: string; fetched: number; pagesAsked: number };
+	assert.is(summary.kind, 'summary');
+	assert.is(summary.stopped, 'SIGTERM');
+	assert.ok(summary.fetched < summary.pagesAsked, 'stopped before the end');
 });
 
 test('a capture with its own root resolves paths under /proc/<restored init pid>/root', async () => {
