@@ -7,7 +7,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { vmSkipReason } from '../tools/vm/host.js';
-import { builtCaptureTool, runKmodVmMatrix, type VmMatrix, type VmRun } from '../tools/vm/matrix.js';
+import { builtCaptureTool } from '../tools/vm/capture-image.js';
+import { runKmodVmMatrix, type VmMatrix, type VmRun } from '../tools/vm/matrix.js';
 import { testUnless } from './support.js';
 
 const HOTCACHE_LRU_CLASSIC = 1;
@@ -41,9 +42,9 @@ function checkRun(run: VmRun): void {
 
 // Both tests read the same boots: the matrix runs once.
 let matrix: Promise<VmMatrix> | null = null;
-const started = Date.now();
 const log = (line: string) => process.stderr.write(`${line}\n`);
 function vmMatrix(): Promise<VmMatrix> {
+	const started = Date.now();
 	matrix ??= runKmodVmMatrix(log).then((m) => {
 		log(`kmod-vm: prepare ${m.prepareMs} ms; builds ${m.builds.map((b) => `${b.kernel} ${b.buildMs} ms`).join(', ')}; total ${Date.now() - started} ms`);
 		return m;

@@ -1,19 +1,19 @@
 // The kmod VM matrix: each Debian kernel (KERNEL_TARGETS) with MGLRU on and off. Builds the module and the
 // test program per kernel, boots each combination once, and retries a boot once (logged) when the guest
 // crashed or hung: Debian kernels occasionally oops under TCG (research/nfs-vms.md).
-import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../project.js';
+import { IMAGE_FILE } from '../../proto/image.js';
 import { buildForKernel, type BuiltModule } from './build.js';
-import { decodeImage, IMAGE_FILE, pageCounts } from '../../proto/image.js';
+import { builtCaptureTool, summariseImage, type CapturedImage } from './capture-image.js';
 import { makeDisk, readFromDisk } from './disk.js';
 import { BUSYBOX, ensureVmHostTools } from './host.js';
 import { makeInitramfs } from './initramfs.js';
 import { ensureKernel, KERNEL_TARGETS, type KernelTree } from './kernels.js';
 import { guestModules } from './modules.js';
-import { vmCacheDir } from './paths.js';
 import { bootVm } from './qemu.js';
 import { parseGuestConsole, type GuestReport } from './result.js';
+import { makeScratchDir } from './scratch.js';
 
 export type MglruMode = 'y' | 'n';
 
@@ -43,16 +43,6 @@ export interface VmMatrix {
 }
 
 const BOOT_TIMEOUT_MS = 180_000;
-
-export function builtCaptureTool(): string | null {
-	const file = path.join(projectRoot, 'criu-plugin/out/hotcache-capture');
-	try {
-		accessSync(file, constants.X_OK);
-		return file;
-	} catch {
-		return null;
-	}
-}
 const DRIVERS = ['virtio_pci', 'virtio_blk'];
 
 /** Why a boot should be retried, or null when its result stands (pass or fail). */
@@ -63,37 +53,13 @@ function retryReason(report: GuestReport, timedOut: boolean): string | null {
 	return null;
 }
 
-/** Per file of the image hotcache-capture wrote in the guest, as decoded by the TypeScript codec. */
-export interface CapturedFile {
-	path: string;
-	fds: number;
-	resident: number;
-	hot: number;
-	warm: number;
-}
-
-export interface CapturedImage {
-	backend: string;
-	lru: string;
-	files: CapturedFile[];
-}
-
-function summarise(buf: Buffer): CapturedImage {
-	const image = decodeImage(buf);
-	return {
-		backend: image.capture.backend,
-		lru: image.capture.lru,
-		files: image.files.map((f) => ({ path: f.path, fds: f.fds.length, ...pageCounts(f) })),
-	};
-}
-
 async function bootOnce(tree: KernelTree, initrd: string, scratch: string, mglru: MglruMode) {
 	const disk = path.join(scratch, `disk-${tree.name}-${mglru}.img`);
 	await makeDisk(disk);
 	try {
 		const boot = await bootVm({ kernel: tree.vmlinuz, initrd, disk, append: `hotcache_mglru=${mglru}`, timeoutMs: BOOT_TIMEOUT_MS });
 		const image = await readFromDisk(disk, `/cap/${IMAGE_FILE}`);
-		return { ...boot, image: image ? summarise(image) : null };
+		return { ...boot, image: image ? summariseImage(image) : null };
 	} finally {
 		rmSync(disk, { force: true });
 	}
@@ -113,26 +79,6 @@ async function runOne(tree: KernelTree, initrd: string, scratch: string, mglru: 
 		}
 		retries.push(reason);
 		log(`kmod-vm: ${tree.name} mglru=${mglru}: ${reason}, retrying once; console tail:\n${boot.console.slice(-3000)}`);
-	}
-}
-
-/** A run's scratch directory, named by pid so one left by a killed run is removed by the next. */
-function makeScratchDir(): string {
-	const base = vmCacheDir();
-	mkdirSync(base, { recursive: true });
-	for (const entry of readdirSync(base)) {
-		const pid = Number(/^run-(\d+)-/.exec(entry)?.[1] ?? NaN);
-		if (Number.isInteger(pid) && !processAlive(pid)) rmSync(path.join(base, entry), { recursive: true, force: true });
-	}
-	return mkdtempSync(path.join(base, `run-${process.pid}-`));
-}
-
-function processAlive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (err) {
-		return (err as NodeJS.ErrnoException).code === 'EPERM';
 	}
 }
 

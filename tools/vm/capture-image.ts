@@ -1,0 +1,40 @@
+// hotcache-capture (criu-plugin/out/) in the guests: where the built tool is, and what the image it wrote
+// on the guest's disk holds, decoded by the project's TypeScript codec.
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+import { decodeImage, pageCounts } from '../../proto/image.js';
+import { projectRoot } from '../project.js';
+
+export function builtCaptureTool(): string | null {
+	const file = path.join(projectRoot, 'criu-plugin/out/hotcache-capture');
+	try {
+		accessSync(file, constants.X_OK);
+		return file;
+	} catch {
+		return null;
+	}
+}
+
+/** Per file of the image hotcache-capture wrote in the guest, as decoded by the TypeScript codec. */
+export interface CapturedFile {
+	path: string;
+	fds: number;
+	resident: number;
+	hot: number;
+	warm: number;
+}
+
+export interface CapturedImage {
+	backend: string;
+	lru: string;
+	files: CapturedFile[];
+}
+
+export function summariseImage(buf: Buffer): CapturedImage {
+	const image = decodeImage(buf);
+	return {
+		backend: image.capture.backend,
+		lru: image.capture.lru,
+		files: image.files.map((f) => ({ path: f.path, fds: f.fds.length, ...pageCounts(f) })),
+	};
+}
