@@ -11,30 +11,13 @@ import { runInTestenv, skipReason } from '../tools/testenv/index.js';
 import { projectRoot } from '../tools/project.js';
 import { testUnless } from './support.js';
 import { buildFixtures, evict, makeFile, PAGE, pluginFile, readerTool, scratchDir } from './capture-support.js';
+import type { FileView, ImageView as View } from '../tools/cli/commands/inspect.js';
 
 const e2e = suite('criu dump with the plugin');
 const PAGES = 1024;
 // See backends.test.ts: activation waits in per-CPU batches; a stray page can vanish on this machine.
 const PENDING_ACTIVATION = 31 * cpus().length;
 const LOST = 32;
-
-interface FileView {
-	path: string;
-	sizePages: number;
-	resident: number;
-	hot: number;
-	warm: number;
-	mapped: boolean;
-	fds: { pid: number; fd: number; offset: number }[];
-	ranges: { start: number; count: number; class: string }[];
-}
-interface View {
-	backend: string;
-	lru: string;
-	partial: boolean;
-	tool: string;
-	files: FileView[];
-}
 
 /** Files on the host disk, the plugin alone in a library directory (criu loads every .so there). */
 async function prepare(tag: string): Promise<{ dir: string; remove: () => void }> {
