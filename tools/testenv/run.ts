@@ -30,15 +30,16 @@ const ENTER = `
 set -e
 root=$1 project=$2 binds=$3
 mount --bind "$root" "$root"
-for dir in "$project" $binds; do
-	mkdir -p "$root$dir"
-	mount --bind "$dir" "$root$dir"
-done
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount -t devtmpfs devtmpfs "$root/dev"
 mount -t tmpfs tmpfs "$root/run"
 mount -t tmpfs tmpfs "$root/tmp"
+# After the fresh /tmp and /run: a checkout or bind below them must stay visible.
+for dir in "$project" $binds; do
+	mkdir -p "$root$dir"
+	mount --bind "$dir" "$root$dir"
+done
 mkdir -p "$root/.oldroot"
 cd "$root"
 pivot_root . .oldroot
