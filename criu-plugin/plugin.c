@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "config.h"
@@ -99,6 +100,9 @@ static int collect(int pid, const char *when)
 			c.partial ? ", partial: " : "", c.partial ? c.partial_reason : "");
 	} else {
 		pr_err("no " HC_IMAGE_FILE " written (%s)", strerror(-ret));
+		/* An image left by an earlier dump into this directory would describe another moment. */
+		if (unlinkat(dirfd, HC_IMAGE_FILE, 0) == 0)
+			pr_warn("removed the " HC_IMAGE_FILE " of an earlier dump");
 	}
 	free(buf);
 	hc_capture_free(&c);
@@ -146,31 +150,37 @@ static int resume_devices_late(int pid)
 	return -ENOTSUP;
 }
 
+/* The host pid of CRIU's root task (exit(DUMP) gets none); 0 if unknown. */
+static int criu_root_pid(void)
+{
+	struct criu_abi_pstree_item **root = dlsym(RTLD_DEFAULT, "root_item");
+
+	return root && *root && (*root)->pid ? (*root)->pid->real : 0;
+}
+
 static int checkpoint_devices(int pid)
 {
-	int ret;
+	int root, ret;
 
 	if (!run.active || run.collected || run.cfg.at_exit)
 		return -ENOTSUP;
-	ret = collect(pid, "CHECKPOINT_DEVICES");
+	/*
+	 * CRIU stops at the first plugin that answers a call: if another one
+	 * answered the root's, our first call is for a child. Capture from the
+	 * root all the same, or a subtree would be all we record.
+	 */
+	root = criu_root_pid();
+	if (root <= 0) {
+		pr_warn("cannot find CRIU's root task (root_item): capturing from pid %d", pid);
+		root = pid;
+	}
+	ret = collect(root, "CHECKPOINT_DEVICES");
 	if (ret < 0 && run.cfg.strict) {
 		pr_err("strict mode: failing the dump");
 		return -EIO;
 	}
 	/* Not "handled": other plugins must still see this hook. */
 	return -ENOTSUP;
-}
-
-/* The host pid of CRIU's root task (exit(DUMP) gets none); 0 if unknown. */
-static int criu_root_pid(void)
-{
-	struct criu_abi_pstree_item **root = dlsym(RTLD_DEFAULT, "root_item");
-
-	if (!root || !*root || !(*root)->pid) {
-		pr_err("cannot find CRIU's root task (root_item): nothing captured");
-		return 0;
-	}
-	return (*root)->pid->real;
 }
 
 static void plugin_exit(int stage, int ret)
@@ -182,7 +192,9 @@ static void plugin_exit(int stage, int ret)
 			pr_info("the dump failed: nothing captured");
 		} else {
 			pid = criu_root_pid();
-			if (pid > 0 && collect(pid, "exit(DUMP)") < 0 && run.cfg.strict)
+			if (pid <= 0)
+				pr_err("cannot find CRIU's root task (root_item): nothing captured");
+			else if (collect(pid, "exit(DUMP)") < 0 && run.cfg.strict)
 				pr_err("strict mode: the capture failed, but exit(DUMP) cannot fail the dump");
 		}
 	}

@@ -160,15 +160,15 @@ umount /etc
 		assert.match(log('blocked'), /hotcache: .*cannot rename/, hotcacheLines('blocked'));
 
 		assert.match(r.stdout, /^nokmod=0$/m, `a missing backend must not fail the dump:\n${out}\n${hotcacheLines('nokmod')}`);
-		assert.match(log('nokmod'), /hotcache: backend kmod was asked for and is not usable/, hotcacheLines('nokmod'));
+		assert.match(log('nokmod'), /hotcache: error: backend kmod was asked for and is not usable/, hotcacheLines('nokmod'));
 		assert.not.ok(existsSync(path.join(dir, 'nokmod/hotcache.img')), 'no image without a backend');
 
 		assert.not.match(r.stdout, /^strict=0$/m, `strict mode must fail the dump:\n${out}`);
 		assert.match(r.stdout, /^strict-alive=1$/m, 'criu resumes the tree after the failed dump');
-		assert.match(log('strict'), /hotcache: strict mode: failing the dump/, hotcacheLines('strict'));
+		assert.match(log('strict'), /hotcache: error: strict mode: failing the dump/, hotcacheLines('strict'));
 
 		assert.not.match(r.stdout, /^strictconf=0$/m, `strict mode from /etc/criu/hotcache.conf must fail the dump:\n${out}`);
-		assert.match(log('strictconf'), /hotcache: strict mode: failing the dump/, hotcacheLines('strictconf'));
+		assert.match(log('strictconf'), /hotcache: error: strict mode: failing the dump/, hotcacheLines('strictconf'));
 
 		// The path CRIU 3.x takes (root pid found through CRIU's root_item), exercised on 4.1.
 		assert.match(r.stdout, /^atexit=0$/m, out);
