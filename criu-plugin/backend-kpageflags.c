@@ -6,9 +6,11 @@
  * cached page is touched so that it gets a page-table entry, then
  * /proc/self/pagemap gives its PFN and /proc/kpageflags its flags.
  * Measured on this project's hosts: this leaves the LRU state as it was,
- * provided the mapping has MADV_RANDOM (no fault-around, no "accessed" mark
- * at unmap) and the touch is a plain access, never MADV_POPULATE_READ (which
- * activates every page).
+ * provided the touch is a plain access, never MADV_POPULATE_READ (which
+ * activates every page), and the unmap marks nothing accessed: window.c
+ * sets MADV_SEQUENTIAL before it, the only advice that stops the mark on
+ * kernels before 6.3 (from 6.3 MADV_RANDOM does too). MADV_RANDOM, set for
+ * the scan, does not stop fault-around (see mapped.h).
  *
  * The touch is done by writev()ing one byte of each page into a pipe: the
  * kernel faults the page in exactly as a load would, but a page truncated

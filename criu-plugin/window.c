@@ -41,6 +41,13 @@ int hc_window_each(struct hc_backend *b, int fd, uint64_t size_pages, hc_window_
 		} else {
 			ret = fn(ctx, &w);
 		}
+		/*
+		 * Before 6.3 the unmap marks every page with a young PTE accessed
+		 * unless the mapping is VM_SEQ_READ (MADV_RANDOM only counts from
+		 * 6.3). Nothing faults after this, so it starts no readahead.
+		 */
+		if (madvise(w.addr, len, MADV_SEQUENTIAL) < 0)
+			pr_warn("madvise(MADV_SEQUENTIAL) failed, the unmap may mark pages accessed: %m");
 		munmap(w.addr, len);
 	}
 	free(w.vec);

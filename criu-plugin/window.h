@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Walks a file through read-only shared mappings of bounded size, with
- * MADV_RANDOM set (so neither fault-around nor unmap marks pages accessed)
- * and mincore() filled in, for the user-space backends.
+ * mincore() filled in, for the user-space backends. Each mapping has
+ * MADV_RANDOM while @fn runs (no readahead on a fault; fault-around still
+ * maps cached neighbours, see mapped.h) and MADV_SEQUENTIAL just before the
+ * unmap: only that keeps kernels before 6.3 from marking every page with a
+ * young PTE accessed at unmap (MADV_RANDOM does it from 6.3 on).
  */
 #ifndef HOTCACHE_WINDOW_H
 #define HOTCACHE_WINDOW_H
