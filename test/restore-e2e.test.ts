@@ -67,8 +67,8 @@ const B_BYTES = 8 << 20;
 // (the only way in for CRIU 3.17/3.18 under runc), or both at once (one prefetcher must start).
 type Starter = 'action-script' | 'plugin' | 'both';
 
-function script(work: string, corrupt: boolean, starter: Starter = 'action-script'): string {
-	const viaPlugin = starter !== 'action-script' ? `HOTCACHE_ACTION_SCRIPT=${actionScript}` : '';
+function script(work: string, corrupt: boolean, starter: Starter = 'action-script', launcher = actionScript): string {
+	const viaPlugin = starter !== 'action-script' ? `HOTCACHE_ACTION_SCRIPT=${launcher}` : '';
 	const viaCriu = starter !== 'plugin' ? `--action-script ${actionScript}` : '';
 	return `
 set -eu
@@ -104,11 +104,11 @@ kill "$pid"
 `;
 }
 
-async function restore(corrupt: boolean, starter?: Starter) {
+async function restore(corrupt: boolean, starter?: Starter, launcher?: (work: string) => string) {
 	const work = diskTempDir('e2e');
 	writeFileSync(path.join(work, 'helper.mjs'), HELPER);
 	try {
-		const result = await runInTestenv(script(work, corrupt, starter), { binds: [work], timeoutMs: 120_000 });
+		const result = await runInTestenv(script(work, corrupt, starter, launcher?.(work)), { binds: [work], timeoutMs: 120_000 });
 		const out = `${result.stdout}\n${result.stderr}`;
 		let record: Record<string, unknown>[] = [];
 		try {
@@ -178,6 +178,19 @@ testUnless(skip, e2e, 'with both the plugin and the action script, one restore s
 	assert.match(out, /init\(RESTORE\): hotcache: prefetcher started for/);
 	assert.match(out, /hotcache: a prefetcher was already started for this restore/);
 	assert.is(value(out, 'prefetchers'), 1, out);
+});
+
+testUnless(skip, e2e, 'a launcher that hangs is stopped after 3 s and the restore goes on', async () => {
+	const hang = (work: string) => {
+		const file = path.join(work, 'hang.sh');
+		writeFileSync(file, '#!/bin/sh\necho about to hang\nexec sleep 60\n', { mode: 0o755 });
+		return file;
+	};
+	const { result, out } = await restore(false, 'plugin', hang);
+	assert.is(result.code, 0, `the restore script failed (exit ${result.code}):\n${out}`);
+	assert.match(out, /hotcache: init\(RESTORE\): about to hang/);
+	assert.match(out, /hotcache: .*hang\.sh did not return within 3000 ms: stopped/);
+	assert.ok(value(out, 'after') > value(out, 'dumped'), `the restored reader made no progress:\n${out}`);
 });
 
 e2e.run();
