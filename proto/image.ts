@@ -153,10 +153,62 @@ function safeNumber(text: string, what: string, max: number, path?: string): num
 	return value;
 }
 
+// Field numbers of hotcache.proto that repeat: HotcacheImage.files, File.fds, File.gaps/lengths/classes.
+const IMAGE_FILES = 3;
+const FILE_FDS = 3;
+const FILE_RANGE_ARRAYS = new Set([10, 11, 12]);
+const WIRE_VARINT = 0;
+const WIRE_BYTES = 2;
+
+/**
+ * Counts the repeated entries of a payload on the wire, without decoding it, and refuses one that
+ * holds more than the limits. Decoding first would build an object for every entry: a 64 MiB
+ * payload of empty entries would cost gigabytes before any count could be checked.
+ */
+function checkWireCounts(payload: Uint8Array): void {
+	const top = protobuf.Reader.create(payload);
+	let files = 0;
+	const arrays = [0, 0, 0];
+	while (top.pos < top.len) {
+		const tag = top.uint32();
+		if (tag >>> 3 !== IMAGE_FILES || (tag & 7) !== WIRE_BYTES) {
+			top.skipType(tag & 7);
+			continue;
+		}
+		if (++files > LIMITS.files) throw new ImageError('invalid', `more than ${LIMITS.files} files in the image`);
+		const file = protobuf.Reader.create(top.bytes());
+		let fds = 0;
+		while (file.pos < file.len) {
+			const fileTag = file.uint32();
+			const field = fileTag >>> 3;
+			const wire = fileTag & 7;
+			if (field === FILE_FDS && ++fds > LIMITS.fdsPerFile) throw new ImageError('invalid', `more than ${LIMITS.fdsPerFile} fds on one file`);
+			if (FILE_RANGE_ARRAYS.has(field)) {
+				// Packed: one element per byte without the continuation bit; unpacked: one element.
+				let count = 1;
+				if (wire === WIRE_BYTES) count = file.bytes().reduce((n, byte) => n + (byte < 0x80 ? 1 : 0), 0);
+				else if (wire === WIRE_VARINT) file.skipType(wire);
+				else throw new ImageError('malformed', `range array field ${field} has wire type ${wire}`);
+				const i = field - 10;
+				arrays[i] = arrays[i]! + count;
+				if (arrays[i]! > LIMITS.rangesPerImage) throw new ImageError('invalid', `more than ${LIMITS.rangesPerImage} ranges in the image`);
+				continue;
+			}
+			file.skipType(wire);
+		}
+	}
+}
+
 /** Decodes and validates a framed hotcache.img. Throws ImageError on anything hostile or corrupt. */
 export function decodeImage(buf: Uint8Array): HotcacheImage {
 	if (buf.length > HEADER_BYTES + LIMITS.imageBytes) throw new ImageError('too-large', `image of ${buf.length} bytes exceeds the limit`);
 	const payload = unframe(buf);
+	try {
+		checkWireCounts(payload);
+	} catch (err) {
+		if (err instanceof ImageError) throw err;
+		throw new ImageError('malformed', `image payload does not decode: ${(err as Error).message}`);
+	}
 	let raw: RawImage;
 	try {
 		const type = imageType();
