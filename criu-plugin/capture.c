@@ -153,12 +153,26 @@ static bool pseudo_fs(int fd)
 
 static int open_ro(int dirfd, const char *name)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOATIME);
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOATIME);
 
 	/* O_NOATIME needs ownership or CAP_FOWNER. */
 	if (fd < 0 && errno == EPERM)
-		fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	return fd;
+}
+
+/*
+ * Opens the file an O_PATH descriptor holds, read-only. Files of a task are
+ * first reached with O_PATH (no open side effects, e.g. of a device node)
+ * and checked with fstat(); this then opens that same inode, whatever
+ * happened to its name meanwhile.
+ */
+static int reopen_ro(int pathfd)
+{
+	char self[32];
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", pathfd);
+	return open_ro(AT_FDCWD, self);
 }
 
 static void record_handle(struct hc_file *file, int fd)
@@ -302,42 +316,44 @@ static int file_of_link(struct hc_capture *c, int dirfd, const char *name, bool 
 			bool *reached)
 {
 	char host_path[PATH_MAX];
-	struct stat st, opened;
+	struct stat st;
 	ssize_t n;
-	int fd, ret;
+	int pathfd, fd, ret = 0;
 
 	*out = NULL;
 	if (reached)
 		*reached = false;
-	if (fstatat(dirfd, name, &st, 0) < 0) {
-		pr_debug("cannot stat link %s: %m", name);
+	pathfd = openat(dirfd, name, O_PATH | O_CLOEXEC);
+	if (pathfd < 0) {
+		pr_debug("cannot follow link %s: %m", name);
 		return 0;
 	}
 	if (reached)
 		*reached = true;
+	if (fstat(pathfd, &st) < 0) {
+		pr_warn("cannot stat the file of link %s: %m", name);
+		goto out;
+	}
 	if (!S_ISREG(st.st_mode))
-		return 0;
+		goto out;
 	*out = lookup(c, st.st_dev, st.st_ino);
 	if (*out)
-		return 0;
+		goto out;
 	n = readlinkat(dirfd, name, host_path, sizeof(host_path));
 	if (n < 0 || n == (ssize_t)sizeof(host_path)) {
 		pr_warn("cannot read link %s (or it is too long): %m", name);
-		return 0;
+		goto out;
 	}
 	host_path[n] = '\0';
-	fd = open_ro(dirfd, name);
+	fd = reopen_ro(pathfd);
 	if (fd < 0) {
 		pr_warn("cannot open %s: %m", host_path);
-		return 0;
+		goto out;
 	}
-	if (fstat(fd, &opened) < 0 || opened.st_dev != st.st_dev || opened.st_ino != st.st_ino) {
-		pr_warn("%s changed while being opened", host_path);
-		close(fd);
-		return 0;
-	}
-	ret = add_file(c, fd, &opened, host_path, writable, out);
+	ret = add_file(c, fd, &st, host_path, writable, out);
 	close(fd);
+out:
+	close(pathfd);
 	return ret;
 }
 
@@ -369,16 +385,18 @@ static int on_fd(void *ctx, const struct hc_proc_fd *f)
 	return ret;
 }
 
-/* Without map_files (no CAP_SYS_ADMIN): resolve the path inside the process's root. */
-static int open_in_root(pid_t pid, const char *root, const char *host_path)
+/* Without map_files (no CAP_SYS_ADMIN): an O_PATH descriptor of the path resolved inside the process's root. */
+static int path_in_root(pid_t pid, const char *root, const char *host_path)
 {
-	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
 	const char *path = hc_path_in_root(host_path, root);
 	char link[64];
 	int rootfd, fd;
 
-	if (!path)
+	if (!path) {
+		errno = EXDEV;
 		return -1;
+	}
 	snprintf(link, sizeof(link), "/proc/%d/root", (int)pid);
 	rootfd = open(link, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
@@ -388,24 +406,36 @@ static int open_in_root(pid_t pid, const char *root, const char *host_path)
 	return fd;
 }
 
-/* A mapping whose map_files link cannot be followed: its path, resolved inside the task's root. */
+/*
+ * A mapping whose map_files link cannot be followed: its path, resolved inside
+ * the task's root. The container controls what that path names now, so it is
+ * only opened once it is the mapped regular file (inode and device of maps).
+ */
 static int map_by_path(struct hc_capture *c, const struct hc_proc_map *m, struct hc_file **file)
 {
 	struct stat st;
-	int ret = 0, fd = open_in_root(m->pid, c->root, m->path);
+	int ret = 0, fd, pathfd = path_in_root(m->pid, c->root, m->path);
 
-	if (fd < 0) {
-		pr_warn("cannot open mapped file %s of %d: %m", m->path, (int)m->pid);
+	if (pathfd < 0) {
+		pr_warn("cannot resolve mapped file %s of %d: %m", m->path, (int)m->pid);
 		return 0;
 	}
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_ino == m->inode) {
-		*file = lookup(c, st.st_dev, st.st_ino);
-		if (!*file)
-			ret = add_file(c, fd, &st, m->path, m->writable, file);
-	} else {
+	if (fstat(pathfd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_ino != m->inode || st.st_dev != m->dev) {
 		pr_warn("%s of %d is no longer the mapped file", m->path, (int)m->pid);
+		goto out;
 	}
+	*file = lookup(c, st.st_dev, st.st_ino);
+	if (*file)
+		goto out;
+	fd = reopen_ro(pathfd);
+	if (fd < 0) {
+		pr_warn("cannot open mapped file %s of %d: %m", m->path, (int)m->pid);
+		goto out;
+	}
+	ret = add_file(c, fd, &st, m->path, m->writable, file);
 	close(fd);
+out:
+	close(pathfd);
 	return ret;
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -181,6 +182,7 @@ int hc_proc_each_map(pid_t pid, hc_map_fn fn, void *ctx)
 		/* Deleted files and SysV/memfd segments: nothing to prefetch by path. */
 		if (strlen(line + path_at) > 10 && !strcmp(line + path_at + strlen(line + path_at) - 10, " (deleted)"))
 			continue;
+		m.dev = makedev(major, minor);
 		snprintf(name, sizeof(name), "%" PRIx64 "-%" PRIx64, m.start, m.end);
 		m.name = name;
 		m.path = line + path_at;

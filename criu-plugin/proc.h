@@ -34,6 +34,7 @@ struct hc_proc_map {
 	const char *name;	/* "start-end" in dirfd */
 	const char *path;	/* as /proc/PID/maps shows it */
 	uint64_t inode;
+	dev_t dev;		/* device of the inode, as maps shows it */
 	uint64_t start;		/* address range */
 	uint64_t end;
 	uint64_t offset;	/* file offset of start, bytes */

@@ -3,13 +3,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { decodeImage, pageCounts, type HotcacheImage, type ImageFile } from '../proto/image.js';
 import { projectRoot } from '../tools/project.js';
 import { testUnless } from './support.js';
-import { buildFixtures, evict, makeFile, PAGE, pagesOf, range, readerTool, readPages, residentPages, runCaptureTool, scratchDir } from './capture-support.js';
+import { buildFixtures, captureTool, evict, makeFile, PAGE, pagesOf, range, readerTool, readPages, residentPages, runCaptureTool, scratchDir } from './capture-support.js';
 
 const backends = suite('hotness backends');
 const scratch = scratchDir('backends');
@@ -206,6 +206,46 @@ testUnless(isRoot ? null : 'chroot needs root', backends, 'a process with its ow
 	} finally {
 		child.kill('SIGKILL');
 	}
+});
+
+// Unprivileged, /proc/PID/map_files cannot be followed: mapped files are resolved by path inside the
+// task's root, and the path may name another file by now (here a bind mount over it, in a private
+// mount and pid namespace that take the reader with them when the script ends).
+const swapScript = String.raw`
+nobody="setpriv --reuid 65534 --regid 65534 --clear-groups"
+$nobody "$READER" -d "$DIR/d" -n "$DIR/counter" -i 20 </dev/null >/dev/null &
+r=$!
+i=0
+until grep -q "$DIR/counter" /proc/$r/maps 2>/dev/null; do
+	i=$((i + 1)); [ $i -lt 400 ] || { echo "the reader never mapped its counter" >&2; exit 1; }
+	sleep 0.025
+done
+mount --bind "$DIR/other" "$DIR/counter" || exit 1
+$nobody "$CAPTURE" --backend mincore --pid $r
+`;
+testUnless(isRoot ? null : 'switching users and bind mounts need root', backends, 'without map_files: a mapped file is opened by path only while the path is still that file', async () => {
+	buildFixtures();
+	const dir = file('unpriv');
+	mkdirSync(dir);
+	makeFile(path.join(dir, 'd'), 64);
+	writeFileSync(path.join(dir, 'counter'), Buffer.alloc(8));
+	writeFileSync(path.join(dir, 'other'), Buffer.alloc(4 * PAGE));
+	for (const name of ['d', 'counter', 'other']) chownSync(path.join(dir, name), 65534, 65534);
+	for (const d of [scratch.dir, dir]) chmodSync(d, 0o755);
+	const r = spawnSync('unshare', ['--mount', '--propagation', 'private', '--pid', '--fork', '--mount-proc', 'sh', '-c', swapScript], {
+		env: { ...process.env, DIR: dir, READER: readerTool, CAPTURE: captureTool },
+		maxBuffer: 16 << 20,
+		timeout: 60_000,
+	});
+	assert.is(r.status, 0, r.stderr.toString());
+	const img = decodeImage(r.stdout);
+	const d = img.files.find((f) => f.path === path.join(dir, 'd'));
+	assert.ok(d?.mapped, 'the mapped file whose path still names it is captured by path');
+	assert.ok(pageCounts(d!).resident >= 64 - LOST, 'with its pages');
+	const paths = img.files.map((f) => f.path);
+	assert.not.ok(paths.includes(path.join(dir, 'counter')), 'the counter, whose path now names another file, is left out');
+	assert.not.ok(paths.includes(path.join(dir, 'other')), 'and the file now at its path is not taken for it');
+	assert.match(r.stderr.toString(), /counter of \d+ is no longer the mapped file/);
 });
 
 backends('hotcache scan --json: the same capture through the CLI', () => {
