@@ -48,6 +48,14 @@ void hc_capture_partial(struct hc_capture *c, const char *fmt, ...)
 	c->partial = true;
 }
 
+bool hc_capture_late(struct hc_capture *c)
+{
+	if (!hc_backend_late(&c->be))
+		return false;
+	hc_capture_partial(c, "time limit reached after %zu files", c->n_files);
+	return true;
+}
+
 int hc_capture_begin(struct hc_capture *c, const struct hc_capture_opts *opts)
 {
 	struct utsname uts;
@@ -65,6 +73,7 @@ int hc_capture_begin(struct hc_capture *c, const struct hc_capture_opts *opts)
 	c->tool = opts->tool;
 	c->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	c->ranges_left = HC_LIMIT_RANGES;
+	c->fds_left = HC_LIMIT_FDS;
 	c->present_left = HC_PRESENT_SPANS;
 	c->pagemap_fd = -1;
 	strcpy(c->root, "/");
@@ -250,10 +259,8 @@ static int add_file(struct hc_capture *c, int fd, const struct stat *st, const c
 		hc_capture_partial(c, "more than %u files", HC_LIMIT_FILES);
 		return -E2BIG;
 	}
-	if (c->deadline_ns && now_ns(CLOCK_MONOTONIC) > c->deadline_ns) {
-		hc_capture_partial(c, "time limit reached after %zu files", c->n_files);
+	if (hc_capture_late(c))
 		return -ETIME;
-	}
 	if (st->st_nlink == 0 || pseudo_fs(fd)) {
 		pr_debug("skipping %s: deleted or on a pseudo file system", host_path);
 		return 0;
@@ -362,10 +369,17 @@ static int on_fd(void *ctx, const struct hc_proc_fd *f)
 	struct hc_capture *c = ctx;
 	struct hc_file *file;
 	struct hc_openfd *fds;
-	int ret = file_of_link(c, f->dirfd, f->name, f->writable, &file, NULL);
+	int ret;
 
+	if (hc_capture_late(c))
+		return -ETIME;
+	ret = file_of_link(c, f->dirfd, f->name, f->writable, &file, NULL);
 	if (!file)
 		return ret;
+	if (c->fds_left == 0) {
+		hc_capture_partial(c, "more than %u fds in all", HC_LIMIT_FDS);
+		return -E2BIG;
+	}
 	if (file->n_fds >= HC_LIMIT_FDS_PER_FILE) {
 		hc_capture_partial(c, "more than %u fds on %s", HC_LIMIT_FDS_PER_FILE, file->path);
 		return ret;
@@ -382,6 +396,7 @@ static int on_fd(void *ctx, const struct hc_proc_fd *f)
 		file->cap_fds = cap;
 	}
 	file->fds[file->n_fds++] = (struct hc_openfd){ .pid = (uint32_t)f->pid, .fd = (uint32_t)f->fd, .offset = f->pos };
+	c->fds_left--;
 	return ret;
 }
 
@@ -452,7 +467,8 @@ static int on_map(void *ctx, const struct hc_proc_map *m)
 		ret = map_by_path(c, m, &file);
 	if (file) {
 		file->mapped = true;
-		hc_mapped_record(c, file, c->pagemap_fd, m);
+		if (hc_mapped_record(c, file, c->pagemap_fd, m) == -ETIME && ret == 0)
+			ret = -ETIME;
 	}
 	return ret;
 }
@@ -464,6 +480,8 @@ static int on_task(void *ctx, pid_t pid)
 	ssize_t n;
 	int ret;
 
+	if (hc_capture_late(c))
+		return -ETIME;
 	snprintf(link, sizeof(link), "/proc/%d/root", (int)pid);
 	n = readlink(link, c->root, sizeof(c->root) - 1);
 	if (n <= 0) {

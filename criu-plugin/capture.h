@@ -84,6 +84,7 @@ struct hc_capture {
 	struct hc_backend be;
 	struct hc_dedup dedup;
 	size_t ranges_left;
+	size_t fds_left;		/* budget of fd records, HC_LIMIT_FDS in all */
 	bool stopped;			/* a bound was hit: no more files */
 	size_t present_left;		/* budget of hc_span records (mapped.c) */
 	int pagemap_fd;			/* /proc/PID/pagemap of the task being walked */
@@ -106,6 +107,8 @@ void hc_capture_end(struct hc_capture *c);
 void hc_capture_free(struct hc_capture *c);
 
 void hc_capture_partial(struct hc_capture *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* True, with the capture marked partial, once its time limit has passed. */
+bool hc_capture_late(struct hc_capture *c);
 
 struct hc_totals {
 	uint64_t files;

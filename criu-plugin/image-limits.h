@@ -18,5 +18,10 @@
 
 /* Not in the image format: how many processes one capture walks. */
 #define HC_LIMIT_TASKS 4096u
+/*
+ * Not in the image format either: fd records in one capture, all files
+ * together (24 bytes each in memory, about 10 in the image).
+ */
+#define HC_LIMIT_FDS 1000000u
 
 #endif /* HOTCACHE_IMAGE_LIMITS_H */

@@ -36,23 +36,25 @@ static int add_span(struct hc_capture *c, struct hc_file *f, uint64_t start, uin
 	return 0;
 }
 
-void hc_mapped_record(struct hc_capture *c, struct hc_file *file, int pagemap_fd, const struct hc_proc_map *m)
+int hc_mapped_record(struct hc_capture *c, struct hc_file *file, int pagemap_fd, const struct hc_proc_map *m)
 {
 	uint64_t entries[PAGEMAP_BATCH];
 	uint64_t ps = c->page_size, first = m->offset / ps, n = (m->end - m->start) / ps, done = 0;
 	int ret = 0;
 
 	if (pagemap_fd < 0 || first >= file->size_pages)
-		return;
+		return 0;
 	if (n > file->size_pages - first)
 		n = file->size_pages - first;
 	while (done < n && ret == 0) {
 		size_t want = (size_t)(n - done < PAGEMAP_BATCH ? n - done : PAGEMAP_BATCH), i;
 		off_t at = (off_t)((m->start / ps + done) * sizeof(uint64_t));
 
+		if (hc_capture_late(c))
+			return -ETIME;
 		if (pread(pagemap_fd, entries, want * sizeof(uint64_t), at) != (ssize_t)(want * sizeof(uint64_t))) {
 			pr_warn("cannot read the page table of %d for %s: %m", (int)m->pid, file->path);
-			return;
+			return 0;
 		}
 		for (i = 0; i < want && ret == 0; i++)
 			if ((entries[i] & (PM_PRESENT | PM_FILE)) == (PM_PRESENT | PM_FILE))
@@ -63,6 +65,7 @@ void hc_mapped_record(struct hc_capture *c, struct hc_file *file, int pagemap_fd
 		pr_warn("too many mapped page runs: mapped pages past this point stay as the backend classed them");
 	else if (ret < 0)
 		pr_err("out of memory recording mapped pages");
+	return 0;
 }
 
 static int by_start(const void *a, const void *b)

@@ -18,8 +18,12 @@
 #include "capture.h"
 #include "proc.h"
 
-/* Records which pages of @file the mapping @m has present; @pagemap_fd is the task's pagemap. */
-void hc_mapped_record(struct hc_capture *c, struct hc_file *file, int pagemap_fd, const struct hc_proc_map *m);
+/*
+ * Records which pages of @file the mapping @m has present; @pagemap_fd is the
+ * task's pagemap. -ETIME (capture marked partial) once the time limit has
+ * passed; other problems are logged and leave the pages as the backend saw them.
+ */
+int hc_mapped_record(struct hc_capture *c, struct hc_file *file, int pagemap_fd, const struct hc_proc_map *m);
 
 /* Raises each file's resident pages that some task maps to warm, then forgets the spans. */
 void hc_mapped_apply(struct hc_capture *c);
