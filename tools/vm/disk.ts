@@ -1,11 +1,13 @@
-// The guest's scratch disk: a fresh ext4 image per boot (tmpfs pages do not age like a disk file's), and
-// reading a file the guest left on it without mounting anything (debugfs, from e2fsprogs like mke2fs).
+// The guest's disks: a fresh ext4 image per boot (tmpfs pages do not age like a disk file's), optionally
+// filled from a host directory (mke2fs -d: no loop device, no mount), and reading a file the guest left on
+// it without mounting anything (debugfs, from e2fsprogs like mke2fs).
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { execCommand } from './exec.js';
 
-export async function makeDisk(file: string): Promise<void> {
+/** A new ext4 image of `size` (mke2fs syntax: 64M), holding a copy of the directory `from` when given. */
+export async function makeDisk(file: string, opts: { size?: string; from?: string } = {}): Promise<void> {
 	rmSync(file, { force: true });
-	await execCommand('mke2fs', ['-q', '-F', '-t', 'ext4', file, '64M']);
+	await execCommand('mke2fs', ['-q', '-F', '-t', 'ext4', ...(opts.from ? ['-d', opts.from] : []), file, opts.size ?? '64M']);
 }
 
 /** The contents of `inside` (a path on the image), or null when the guest did not write it. */

@@ -12,6 +12,7 @@ import { makeInitramfs } from './initramfs.js';
 import { ensureKernel, KERNEL_TARGETS, type KernelTree } from './kernels.js';
 import { guestModules } from './modules.js';
 import { bootVm } from './qemu.js';
+import { bootWithOneRetry } from './retry.js';
 import { parseGuestConsole, type GuestReport } from './result.js';
 import { makeScratchDir } from './scratch.js';
 
@@ -57,7 +58,7 @@ async function bootOnce(tree: KernelTree, initrd: string, scratch: string, mglru
 	const disk = path.join(scratch, `disk-${tree.name}-${mglru}.img`);
 	await makeDisk(disk);
 	try {
-		const boot = await bootVm({ kernel: tree.vmlinuz, initrd, disk, append: `hotcache_mglru=${mglru}`, timeoutMs: BOOT_TIMEOUT_MS });
+		const boot = await bootVm({ kernel: tree.vmlinuz, initrd, drives: [{ file: disk }], append: `hotcache_mglru=${mglru}`, timeoutMs: BOOT_TIMEOUT_MS });
 		const image = await readFromDisk(disk, `/cap/${IMAGE_FILE}`);
 		return { ...boot, image: image ? summariseImage(image) : null };
 	} finally {
@@ -66,20 +67,19 @@ async function bootOnce(tree: KernelTree, initrd: string, scratch: string, mglru
 }
 
 async function runOne(tree: KernelTree, initrd: string, scratch: string, mglru: MglruMode, log: (line: string) => void): Promise<VmRun> {
-	const retries: string[] = [];
-	for (let attempt = 1; ; attempt++) {
-		const boot = await bootOnce(tree, initrd, scratch, mglru);
-		const report = parseGuestConsole(boot.console);
-		const reason = retryReason(report, boot.timedOut);
-		if (reason === null || attempt === 2) {
-			return {
-				kernel: tree.name, release: tree.release, mglru, report, attempts: attempt, retries,
-				bootMs: boot.ms, console: boot.console, image: boot.image,
-			};
-		}
-		retries.push(reason);
-		log(`kmod-vm: ${tree.name} mglru=${mglru}: ${reason}, retrying once; console tail:\n${boot.console.slice(-3000)}`);
-	}
+	const { last, attempts, retries } = await bootWithOneRetry(
+		`${tree.name} mglru=${mglru}`,
+		async () => {
+			const boot = await bootOnce(tree, initrd, scratch, mglru);
+			return { ...boot, report: parseGuestConsole(boot.console) };
+		},
+		(boot) => retryReason(boot.report, boot.timedOut),
+		log,
+	);
+	return {
+		kernel: tree.name, release: tree.release, mglru, report: last.report, attempts, retries,
+		bootMs: last.ms, console: last.console, image: last.image,
+	};
 }
 
 export async function runKmodVmMatrix(log: (line: string) => void): Promise<VmMatrix> {

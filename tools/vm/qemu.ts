@@ -7,11 +7,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 export interface BootOptions {
 	kernel: string;
 	initrd: string;
-	/** Raw disk image, attached as virtio /dev/vda. */
-	disk: string;
+	/** Raw disk images, attached as virtio /dev/vda, /dev/vdb, ... in this order. */
+	drives: Drive[];
 	append: string;
 	timeoutMs: number;
 	memoryMb?: number;
+}
+
+export interface Drive {
+	file: string;
+	/** Attached read-only: a cached image the guest must not change. */
+	readOnly?: boolean;
 }
 
 export interface BootResult {
@@ -30,7 +36,7 @@ export function bootVm(opts: BootOptions): Promise<BootResult> {
 	const args = [
 		'-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', String(opts.memoryMb ?? 1024),
 		'-nographic', '-nic', 'none', '-no-reboot', '-kernel', opts.kernel, '-initrd', opts.initrd,
-		'-drive', `file=${opts.disk},if=virtio,format=raw`,
+		...opts.drives.flatMap((d) => ['-drive', `file=${d.file},if=virtio,format=raw${d.readOnly ? ',readonly=on' : ''}`]),
 		'-append', `console=ttyS0 quiet panic=-1 ${opts.append}`,
 	];
 	const started = Date.now();

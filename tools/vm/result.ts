@@ -1,4 +1,5 @@
 // What the guest reports on its console (tools/vm/guest-init.sh and kmod/selftest/hotcache_test.c).
+import { consoleShowsOops } from './retry.js';
 
 export interface ClassCounts {
 	hot: number;
@@ -45,7 +46,7 @@ export interface GuestReport {
 }
 
 // Not anchored at line starts: the first console line carries the firmware's screen-clearing escapes.
-function jsonAfter<T>(console: string, tag: string): T | null {
+export function jsonAfter<T>(console: string, tag: string): T | null {
 	const line = new RegExp(`${tag} (\\{[^\\r\\n]*\\})`).exec(console)?.[1];
 	if (!line) return null;
 	try {
@@ -55,14 +56,19 @@ function jsonAfter<T>(console: string, tag: string): T | null {
 	}
 }
 
+/** The MGLRU setting guest-init.sh applied, as it read it back ("0x0007", "absent"). */
+export function lruGenSetting(console: string): string | null {
+	return /HOTCACHE-VM mglru (\S+)/.exec(console)?.[1] ?? null;
+}
+
 export function parseGuestConsole(console: string): GuestReport {
 	return {
 		result: jsonAfter<GuestResult>(console, 'HOTCACHE-RESULT'),
 		capture: jsonAfter<CaptureCounts>(console, 'HOTCACHE-CAPTURE'),
 		captureLog: [...console.matchAll(/HOTCACHE-CAPTURE-LOG ([^\r\n]*)/g)].map((m) => m[1]!),
-		mglru: /HOTCACHE-VM mglru (\S+)/.exec(console)?.[1] ?? null,
+		mglru: lruGenSetting(console),
 		notes: [...console.matchAll(/(?:^|\n)# ([^\r\n]*)/g)].map((m) => m[1]!),
 		failed: [...console.matchAll(/not ok ([^\r\n]*)/g)].map((m) => m[1]!.trim()),
-		oops: /\b(Oops|BUG:|Kernel panic|general protection fault)/.test(console),
+		oops: consoleShowsOops(console),
 	};
 }
