@@ -11,13 +11,7 @@
 #include "hotcache.pb-c.h"
 #include "image.h"
 #include "path.h"
-
-const char *hc_image_error_kind(enum hc_image_error e)
-{
-	static const char *const kinds[] = { "ok", "truncated", "bad-magic", "too-large", "malformed", "bad-version", "invalid" };
-
-	return (size_t)e < sizeof(kinds) / sizeof(kinds[0]) ? kinds[e] : "invalid";
-}
+#include "wire.h"
 
 static enum hc_image_error fail(enum hc_image_error e, char *why, size_t why_len, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -30,6 +24,83 @@ static enum hc_image_error fail(enum hc_image_error e, char *why, size_t why_len
 	vsnprintf(why, why_len, fmt, ap);
 	va_end(ap);
 	return e;
+}
+
+/* Field numbers in proto/hotcache.proto that the pre-walk reads. */
+#define FIELD_IMAGE_FILES 3u
+#define FIELD_FILE_FDS 3u
+#define FIELD_FILE_GAPS 10u	/* then lengths 11, classes 12 */
+
+/*
+ * The payload's repeated entries, counted on the wire before protobuf-c
+ * decodes it: protobuf-c allocates a message per entry (a 32 MiB payload of
+ * empty File entries took 2.4 GB) before any count could be checked. Same
+ * counts, order and verdicts as checkWireCounts() in proto/image.ts.
+ */
+struct prewalk {
+	enum hc_image_error e;		/* OK while the walk goes on */
+	char *why;
+	size_t why_len;
+	uint64_t files;
+	uint64_t fds;			/* in the whole image */
+	uint64_t fds_of_file;
+	uint64_t arrays[3];		/* gaps, lengths, classes entries in the whole image */
+};
+
+static bool prewalk_file_field(void *ctx, const struct hc_wire_field *f)
+{
+	struct prewalk *w = ctx;
+	uint64_t count = 1, *array;
+	size_t i;
+
+	if (f->number == FIELD_FILE_FDS) {
+		if (++w->fds_of_file > HC_LIMIT_FDS_PER_FILE) {
+			w->e = fail(HC_IMAGE_INVALID, w->why, w->why_len, "more than %u fds on one file", HC_LIMIT_FDS_PER_FILE);
+			return false;
+		}
+		if (++w->fds > HC_LIMIT_FDS) {
+			w->e = fail(HC_IMAGE_INVALID, w->why, w->why_len, "more than %u fds in the image", HC_LIMIT_FDS);
+			return false;
+		}
+	} else if (f->number >= FIELD_FILE_GAPS && f->number < FIELD_FILE_GAPS + 3) {
+		if (f->type == HC_WIRE_LEN) {
+			/* Packed: one entry per byte without the continuation bit. */
+			for (i = 0, count = 0; i < f->len; i++)
+				count += f->data[i] < 0x80;
+		} else if (f->type != HC_WIRE_VARINT) {
+			w->e = fail(HC_IMAGE_MALFORMED, w->why, w->why_len, "range array field %u has wire type %d", f->number,
+				    (int)f->type);
+			return false;
+		}
+		array = &w->arrays[f->number - FIELD_FILE_GAPS];
+		*array += count;
+		if (*array > HC_LIMIT_RANGES) {
+			w->e = fail(HC_IMAGE_INVALID, w->why, w->why_len, "more than %u ranges in the image", HC_LIMIT_RANGES);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool prewalk_field(void *ctx, const struct hc_wire_field *f)
+{
+	struct prewalk *w = ctx;
+
+	if (f->number != FIELD_IMAGE_FILES || f->type != HC_WIRE_LEN)
+		return true;
+	if (++w->files > HC_LIMIT_FILES) {
+		w->e = fail(HC_IMAGE_INVALID, w->why, w->why_len, "more than %u files in the image", HC_LIMIT_FILES);
+		return false;
+	}
+	w->fds_of_file = 0;
+	return hc_wire_walk(f->data, f->len, prewalk_file_field, w);
+}
+
+const char *hc_image_error_kind(enum hc_image_error e)
+{
+	static const char *const kinds[] = { "ok", "truncated", "bad-magic", "too-large", "malformed", "bad-version", "invalid" };
+
+	return (size_t)e < sizeof(kinds) / sizeof(kinds[0]) ? kinds[e] : "invalid";
 }
 
 static enum hc_image_error check_file(const Hotcache__File *f, uint32_t page_size, uint64_t *range_budget,
@@ -87,6 +158,7 @@ static enum hc_image_error check_file(const Hotcache__File *f, uint32_t page_siz
 enum hc_image_error hc_image_check(const uint8_t *buf, size_t len, struct hc_image_counts *counts, char *why,
 				   size_t why_len)
 {
+	struct prewalk walk = { .why = why, .why_len = why_len };
 	Hotcache__HotcacheImage *img;
 	enum hc_image_error e = HC_IMAGE_OK;
 	uint64_t budget = HC_LIMIT_RANGES;
@@ -107,16 +179,14 @@ enum hc_image_error hc_image_check(const uint8_t *buf, size_t len, struct hc_ima
 	if (len - HC_HEADER_BYTES > payload)
 		return fail(HC_IMAGE_MALFORMED, why, why_len, "%zu trailing bytes after the payload",
 			    len - HC_HEADER_BYTES - payload);
+	if (!hc_wire_walk(buf + HC_HEADER_BYTES, payload, prewalk_field, &walk))
+		return walk.e ? walk.e : fail(HC_IMAGE_MALFORMED, why, why_len, "payload is not well-formed protobuf");
 	img = hotcache__hotcache_image__unpack(NULL, payload, buf + HC_HEADER_BYTES);
 	if (!img)
 		return fail(HC_IMAGE_MALFORMED, why, why_len, "payload does not decode");
 	if (img->version != HC_FORMAT_VERSION) {
 		e = fail(HC_IMAGE_BAD_VERSION, why, why_len, "format version %u, expected %u", img->version,
 			 HC_FORMAT_VERSION);
-		goto out;
-	}
-	if (img->n_files > HC_LIMIT_FILES) {
-		e = fail(HC_IMAGE_INVALID, why, why_len, "%zu files exceed the limit", img->n_files);
 		goto out;
 	}
 	page_size = img->capture ? img->capture->page_size : 0;

@@ -12,16 +12,13 @@
 #define HC_LIMIT_FILES 100000u
 #define HC_LIMIT_RANGES 4000000u
 #define HC_LIMIT_FDS_PER_FILE 4096u
+/* fd records in the whole image (24 bytes each in a capture's memory, about 10 in the image). */
+#define HC_LIMIT_FDS 1000000u
 #define HC_LIMIT_PATH_BYTES 4096u
 #define HC_LIMIT_HANDLE_BYTES 128u
 #define HC_LIMIT_SIZE_PAGES (1ULL << 40)
 
 /* Not in the image format: how many processes one capture walks. */
 #define HC_LIMIT_TASKS 4096u
-/*
- * Not in the image format either: fd records in one capture, all files
- * together (24 bytes each in memory, about 10 in the image).
- */
-#define HC_LIMIT_FDS 1000000u
 
 #endif /* HOTCACHE_IMAGE_LIMITS_H */

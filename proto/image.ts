@@ -14,6 +14,8 @@ export const LIMITS = {
 	files: 100_000,
 	rangesPerImage: 4_000_000,
 	fdsPerFile: 4096,
+	/** fd records in the whole image, as the C capture bounds them (HC_LIMIT_FDS). */
+	fdsPerImage: 1_000_000,
 	pathBytes: 4096,
 	handleBytes: 128,
 	/** 2^40 pages = 4 PiB of 4 KiB pages: keeps every page index an exact JS number. */
@@ -168,6 +170,7 @@ const WIRE_BYTES = 2;
 function checkWireCounts(payload: Uint8Array): void {
 	const top = protobuf.Reader.create(payload);
 	let files = 0;
+	let fdsInImage = 0;
 	const arrays = [0, 0, 0];
 	while (top.pos < top.len) {
 		const tag = top.uint32();
@@ -183,6 +186,7 @@ function checkWireCounts(payload: Uint8Array): void {
 			const field = fileTag >>> 3;
 			const wire = fileTag & 7;
 			if (field === FILE_FDS && ++fds > LIMITS.fdsPerFile) throw new ImageError('invalid', `more than ${LIMITS.fdsPerFile} fds on one file`);
+			if (field === FILE_FDS && ++fdsInImage > LIMITS.fdsPerImage) throw new ImageError('invalid', `more than ${LIMITS.fdsPerImage} fds in the image`);
 			if (FILE_RANGE_ARRAYS.has(field)) {
 				// Packed: one element per byte without the continuation bit; unpacked: one element.
 				let count = 1;

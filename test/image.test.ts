@@ -209,6 +209,14 @@ function encodeRaw(edit: (raw: Raw) => void): Buffer {
 }
 
 const first = (raw: Raw) => raw.files[0]!;
+/** Files of 4096 empty fds each, just past the image-wide fd limit: built once, repeated on the wire. */
+function manyFdsImage(): Buffer {
+	const fileType = schema.lookupType('hotcache.File');
+	const full = fileType.encode(fileType.fromObject({ path: '/f', identity: {}, fds: range(0, LIMITS.fdsPerFile).map(() => ({})) })).finish();
+	const entry = protobuf.Writer.create().uint32((3 << 3) | 2).bytes(full).finish();
+	const head = schema.encode(schema.fromObject({ version: 1, capture: { pageSize: 4096 } })).finish();
+	return frame(Buffer.concat([head, ...range(0, Math.ceil((LIMITS.fdsPerImage + 1) / LIMITS.fdsPerFile)).map(() => entry)]));
+}
 const valid = encodeRaw(() => {});
 const hostile: [string, Buffer, string][] = [
 	['truncated payload', valid.subarray(0, valid.length - 3), 'truncated'],
@@ -230,6 +238,7 @@ const hostile: [string, Buffer, string][] = [
 	['unknown class', encodeRaw((r) => (first(r).classes = [3, 7])), 'invalid'],
 	['relative path', encodeRaw((r) => (first(r).path = 'data/a')), 'invalid'],
 	["path with '..'", encodeRaw((r) => (first(r).path = '/data/../etc/shadow')), 'invalid'],
+	['more fds in the image than the limit', manyFdsImage(), 'invalid'],
 	['path longer than the limit', encodeRaw((r) => (first(r).path = '/' + 'x'.repeat(LIMITS.pathBytes))), 'invalid'],
 	['size and page count disagree', encodeRaw((r) => (first(r).sizePages = 11)), 'invalid'],
 	['file without identity', encodeRaw((r) => delete first(r).identity), 'invalid'],
@@ -255,6 +264,21 @@ for (const [name, buf, kind] of hostile) {
 		assert.is(c.kind, kind, `C: ${c.message}`);
 	});
 }
+
+// 16 Mi empty File entries (two bytes each) in a 32 MiB payload: a decoder that builds every entry
+// before counting them needs gigabytes. Both must count first; either refusal is right.
+image('hostile image refused by both decoders: millions of empty file entries (invalid or malformed)', () => {
+	const head = schema.encode(schema.fromObject({ version: 1, capture: { pageSize: 4096 } })).finish();
+	const emptyFile = Buffer.from([(3 << 3) | 2, 0]);
+	const buf = frame(Buffer.concat([head, Buffer.alloc(32 << 20, emptyFile)]));
+	const refused = (kind: string | undefined) => kind === 'invalid' || kind === 'malformed';
+	const file = path.join(scratch.dir, 'many-files.img');
+	writeFileSync(file, buf);
+	const c = checkWithC(file);
+	assert.is(c.ok, false, `C accepted it: ${JSON.stringify(c)}`);
+	assert.ok(refused(c.kind), `C: ${c.kind}: ${c.message}`);
+	assert.throws(() => decodeImage(buf), (err: unknown) => err instanceof ImageError && refused(err.kind), 'TypeScript: expected invalid or malformed');
+});
 
 image('hotcache inspect --json shows each file with its counts, ranges and fds', () => {
 	const dir = path.join(scratch.dir, 'inspect');
