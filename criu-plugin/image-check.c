@@ -28,6 +28,7 @@ static enum hc_image_error fail(enum hc_image_error e, char *why, size_t why_len
 
 /* Field numbers in proto/hotcache.proto that the pre-walk reads. */
 #define FIELD_IMAGE_FILES 3u
+#define FIELD_FILE_PATH 1u
 #define FIELD_FILE_FDS 3u
 #define FIELD_FILE_GAPS 10u	/* then lengths 11, classes 12 */
 
@@ -45,6 +46,8 @@ struct prewalk {
 	uint64_t fds;			/* in the whole image */
 	uint64_t fds_of_file;
 	uint64_t arrays[3];		/* gaps, lengths, classes entries in the whole image */
+	struct hc_wire_field path;	/* of the current file: the last one is the one decoded */
+	uint64_t nul_path_file;		/* index of the first file whose path has a NUL; UINT64_MAX: none */
 };
 
 static bool prewalk_file_field(void *ctx, const struct hc_wire_field *f)
@@ -53,7 +56,9 @@ static bool prewalk_file_field(void *ctx, const struct hc_wire_field *f)
 	uint64_t count = 1, *array;
 	size_t i;
 
-	if (f->number == FIELD_FILE_FDS) {
+	if (f->number == FIELD_FILE_PATH && f->type == HC_WIRE_LEN) {
+		w->path = *f;
+	} else if (f->number == FIELD_FILE_FDS) {
 		if (++w->fds_of_file > HC_LIMIT_FDS_PER_FILE) {
 			w->e = fail(HC_IMAGE_INVALID, w->why, w->why_len, "more than %u fds on one file", HC_LIMIT_FDS_PER_FILE);
 			return false;
@@ -93,7 +98,12 @@ static bool prewalk_field(void *ctx, const struct hc_wire_field *f)
 		return false;
 	}
 	w->fds_of_file = 0;
-	return hc_wire_walk(f->data, f->len, prewalk_file_field, w);
+	memset(&w->path, 0, sizeof(w->path));
+	if (!hc_wire_walk(f->data, f->len, prewalk_file_field, w))
+		return false;
+	if (w->nul_path_file == UINT64_MAX && w->path.len && memchr(w->path.data, '\0', w->path.len))
+		w->nul_path_file = w->files - 1;
+	return true;
 }
 
 const char *hc_image_error_kind(enum hc_image_error e)
@@ -158,7 +168,7 @@ static enum hc_image_error check_file(const Hotcache__File *f, uint32_t page_siz
 enum hc_image_error hc_image_check(const uint8_t *buf, size_t len, struct hc_image_counts *counts, char *why,
 				   size_t why_len)
 {
-	struct prewalk walk = { .why = why, .why_len = why_len };
+	struct prewalk walk = { .why = why, .why_len = why_len, .nul_path_file = UINT64_MAX };
 	Hotcache__HotcacheImage *img;
 	enum hc_image_error e = HC_IMAGE_OK;
 	uint64_t budget = HC_LIMIT_RANGES;
@@ -194,8 +204,13 @@ enum hc_image_error hc_image_check(const uint8_t *buf, size_t len, struct hc_ima
 		e = fail(HC_IMAGE_INVALID, why, why_len, "page size %u is not a power of two in 4..64 KiB", page_size);
 		goto out;
 	}
-	for (i = 0; i < img->n_files && e == HC_IMAGE_OK; i++)
-		e = check_file(img->files[i], page_size, &budget, counts, why, why_len);
+	for (i = 0; i < img->n_files && e == HC_IMAGE_OK; i++) {
+		/* protobuf-c's strings end at their first NUL: such a path was seen only on the wire. */
+		if (i == walk.nul_path_file)
+			e = fail(HC_IMAGE_INVALID, why, why_len, "path %.64s... contains a NUL byte", img->files[i]->path);
+		else
+			e = check_file(img->files[i], page_size, &budget, counts, why, why_len);
+	}
 	counts->files = img->n_files;
 out:
 	hotcache__hotcache_image__free_unpacked(img, NULL);

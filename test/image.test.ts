@@ -238,6 +238,7 @@ const hostile: [string, Buffer, string][] = [
 	['unknown class', encodeRaw((r) => (first(r).classes = [3, 7])), 'invalid'],
 	['relative path', encodeRaw((r) => (first(r).path = 'data/a')), 'invalid'],
 	["path with '..'", encodeRaw((r) => (first(r).path = '/data/../etc/shadow')), 'invalid'],
+	['path with a NUL byte (C strings would end at it)', encodeRaw((r) => (first(r).path = '/data/a\0/../../etc/shadow')), 'invalid'],
 	['more fds in the image than the limit', manyFdsImage(), 'invalid'],
 	['path longer than the limit', encodeRaw((r) => (first(r).path = '/' + 'x'.repeat(LIMITS.pathBytes))), 'invalid'],
 	['size and page count disagree', encodeRaw((r) => (first(r).sizePages = 11)), 'invalid'],
