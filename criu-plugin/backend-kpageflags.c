@@ -27,12 +27,11 @@
 
 #include "backend.h"
 #include "log.h"
+#include "pagemap.h"
 #include "window.h"
 
 enum { FD_PAGEMAP, FD_KPAGEFLAGS, FD_PIPE_READ, FD_PIPE_WRITE };
 
-#define PM_PRESENT (1ULL << 63)
-#define PM_PFN_MASK ((1ULL << 55) - 1)
 #define KPF_REFERENCED 2
 #define KPF_ACTIVE 6
 

@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
+#include "clock.h"
 #include "log.h"
 
 /* Best first. */
@@ -105,12 +105,7 @@ int hc_backend_open(struct hc_backend *b, enum hc_backend_id want)
 
 bool hc_backend_late(const struct hc_backend *b)
 {
-	struct timespec now;
-
-	if (!b->deadline_ns)
-		return false;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec > b->deadline_ns;
+	return b->deadline_ns && hc_clock_ns(CLOCK_MONOTONIC) > b->deadline_ns;
 }
 
 int hc_backend_scan(struct hc_backend *b, int fd, uint64_t size_pages, struct hc_ranges *out)

@@ -12,11 +12,12 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cachestat.h"
 #include "capture.h"
+#include "clock.h"
+#include "grow.h"
 #include "log.h"
 #include "mapped.h"
 #include "path.h"
@@ -24,14 +25,6 @@
 
 /* Runs of mapped pages remembered per capture (mapped.c): 16 MiB at most. */
 #define HC_PRESENT_SPANS (1u << 20)
-
-static uint64_t now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 void hc_capture_partial(struct hc_capture *c, const char *fmt, ...)
 {
@@ -62,8 +55,8 @@ int hc_capture_begin(struct hc_capture *c, const struct hc_capture_opts *opts)
 	int ret;
 
 	memset(c, 0, sizeof(*c));
-	c->started_ns = now_ns(CLOCK_MONOTONIC);
-	c->time_ns = now_ns(CLOCK_REALTIME);
+	c->started_ns = hc_clock_ns(CLOCK_MONOTONIC);
+	c->time_ns = hc_clock_ns(CLOCK_REALTIME);
 	if (opts->time_limit_ms)
 		c->deadline_ns = c->started_ns + (uint64_t)opts->time_limit_ms * 1000000ull;
 	if (uname(&uts) == 0) {
@@ -279,15 +272,13 @@ static int add_file(struct hc_capture *c, int fd, const struct stat *st, const c
 		return 0;
 	}
 	if (c->n_files == c->cap_files) {
-		size_t cap = c->cap_files ? c->cap_files * 2 : 64;
-		struct hc_file *v = reallocarray(c->files, cap, sizeof(*v));
+		struct hc_file *v = hc_grow(c->files, &c->cap_files, 64, sizeof(*v));
 
 		if (!v) {
 			hc_capture_partial(c, "out of memory after %zu files", c->n_files);
 			return -ENOMEM;
 		}
 		c->files = v;
-		c->cap_files = cap;
 	}
 	file = &c->files[c->n_files];
 	memset(file, 0, sizeof(*file));
@@ -385,15 +376,12 @@ static int on_fd(void *ctx, const struct hc_proc_fd *f)
 		return ret;
 	}
 	if (file->n_fds == file->cap_fds) {
-		size_t cap = file->cap_fds ? file->cap_fds * 2 : 4;
-
-		fds = reallocarray(file->fds, cap, sizeof(*fds));
+		fds = hc_grow(file->fds, &file->cap_fds, 4, sizeof(*fds));
 		if (!fds) {
 			hc_capture_partial(c, "out of memory recording fds");
 			return -ENOMEM;
 		}
 		file->fds = fds;
-		file->cap_fds = cap;
 	}
 	file->fds[file->n_fds++] = (struct hc_openfd){ .pid = (uint32_t)f->pid, .fd = (uint32_t)f->fd, .offset = f->pos };
 	c->fds_left--;
@@ -564,7 +552,7 @@ void hc_capture_end(struct hc_capture *c)
 {
 	hc_backend_close(&c->be);
 	c->lru = c->be.lru;
-	c->duration_ms = (uint32_t)((now_ns(CLOCK_MONOTONIC) - c->started_ns) / 1000000ull);
+	c->duration_ms = (uint32_t)((hc_clock_ns(CLOCK_MONOTONIC) - c->started_ns) / 1000000ull);
 	free(c->dedup.slots);
 	c->dedup.slots = NULL;
 }

@@ -5,10 +5,10 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "grow.h"
 #include "mapped.h"
+#include "pagemap.h"
 
-#define PM_PRESENT (1ULL << 63)
-#define PM_FILE (1ULL << 61)
 /* Pagemap entries read per pread. */
 #define PAGEMAP_BATCH 4096u
 
@@ -23,13 +23,11 @@ static int add_span(struct hc_capture *c, struct hc_file *f, uint64_t start, uin
 	if (c->present_left == 0)
 		return -E2BIG;
 	if (f->n_present == f->cap_present) {
-		size_t cap = f->cap_present ? f->cap_present * 2 : 8;
-		struct hc_span *v = reallocarray(f->present, cap, sizeof(*v));
+		struct hc_span *v = hc_grow(f->present, &f->cap_present, 8, sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
 		f->present = v;
-		f->cap_present = cap;
 	}
 	f->present[f->n_present++] = (struct hc_span){ start, count };
 	c->present_left--;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "grow.h"
 #include "ranges.h"
 
 int hc_ranges_add(struct hc_ranges *r, uint64_t start, uint64_t count, enum hc_class class)
@@ -19,13 +20,11 @@ int hc_ranges_add(struct hc_ranges *r, uint64_t start, uint64_t count, enum hc_c
 	if (r->n >= r->limit)
 		return -E2BIG;
 	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		struct hc_range *v = reallocarray(r->v, cap, sizeof(*v));
+		struct hc_range *v = hc_grow(r->v, &r->cap, 16, sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
 		r->v = v;
-		r->cap = cap;
 	}
 	r->v[r->n++] = (struct hc_range){ .start = start, .count = count, .class = class };
 	return 0;
