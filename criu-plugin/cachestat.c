@@ -5,7 +5,7 @@
 
 #include "cachestat.h"
 
-/* Older libc headers lack it; the number is the same on every architecture. */
+/* Older libc headers lack it: 451 on x86-64 and in the generic syscall table (alpha and MIPS differ). */
 #ifndef __NR_cachestat
 #define __NR_cachestat 451
 #endif

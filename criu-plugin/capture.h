@@ -2,7 +2,7 @@
 /*
  * One capture: the files of a process tree (or of a list of paths), each with
  * its identity, the fds open on it and its cached pages classed by hotness.
- * Bounded by limits.h; hitting a bound or an error marks the capture partial
+ * Bounded by image-limits.h; hitting a bound or an error marks the capture partial
  * with a reason and keeps everything gathered so far, which stays valid.
  */
 #ifndef HOTCACHE_CAPTURE_H

@@ -119,10 +119,9 @@ static enum hc_image_error check_file(const Hotcache__File *f, uint32_t page_siz
 	uint64_t size_pages, end = 0;
 	size_t i, n = f->n_gaps, len = strlen(f->path);
 
-	if (len > HC_LIMIT_PATH_BYTES)
-		return fail(HC_IMAGE_INVALID, why, why_len, "a path of %zu bytes exceeds the limit", len);
 	if (!hc_path_ok(f->path, len))
-		return fail(HC_IMAGE_INVALID, why, why_len, "path %.64s is not absolute, or has '..'", f->path);
+		return fail(HC_IMAGE_INVALID, why, why_len, "path %.64s is empty, not absolute, too long, not UTF-8 or has '..'",
+			    f->path);
 	if (!f->identity)
 		return fail(HC_IMAGE_INVALID, why, why_len, "%s: no identity", f->path);
 	if (f->n_fds > HC_LIMIT_FDS_PER_FILE)
