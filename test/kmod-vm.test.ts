@@ -5,7 +5,7 @@
 // each kernel and mode boots once more into a Debian trixie root where real criu 4.1.1 dumps the reader
 // fixture with the plugin and the module loaded (tools/vm/criu-dump.ts).
 // First run on a fresh machine: builds three Debian root file systems (two kernels with headers and
-// compiler, criu's), about two minutes; afterwards about a minute and a half.
+// compiler, criu's), about two and a half minutes; afterwards about a minute.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { vmSkipReason } from '../tools/vm/host.js';
