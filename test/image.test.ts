@@ -209,11 +209,15 @@ function encodeRaw(edit: (raw: Raw) => void): Buffer {
 }
 
 const first = (raw: Raw) => raw.files[0]!;
+/** A top-level files entry (field 3) holding @body as is. */
+function fileEntry(body: Uint8Array): Uint8Array {
+	return protobuf.Writer.create().uint32((3 << 3) | 2).bytes(body).finish();
+}
 /** Files of 4096 empty fds each, just past the image-wide fd limit: built once, repeated on the wire. */
 function manyFdsImage(): Buffer {
 	const fileType = schema.lookupType('hotcache.File');
 	const full = fileType.encode(fileType.fromObject({ path: '/f', identity: {}, fds: range(0, LIMITS.fdsPerFile).map(() => ({})) })).finish();
-	const entry = protobuf.Writer.create().uint32((3 << 3) | 2).bytes(full).finish();
+	const entry = fileEntry(full);
 	const head = schema.encode(schema.fromObject({ version: 1, capture: { pageSize: 4096 } })).finish();
 	return frame(Buffer.concat([head, ...range(0, Math.ceil((LIMITS.fdsPerImage + 1) / LIMITS.fdsPerFile)).map(() => entry)]));
 }
@@ -240,6 +244,9 @@ const hostile: [string, Buffer, string][] = [
 	["path with '..'", encodeRaw((r) => (first(r).path = '/data/../etc/shadow')), 'invalid'],
 	['path with a NUL byte (C strings would end at it)', encodeRaw((r) => (first(r).path = '/data/a\0/../../etc/shadow')), 'invalid'],
 	['more fds in the image than the limit', manyFdsImage(), 'invalid'],
+	['packed range array past the image-wide limit', frame(fileEntry(protobuf.Writer.create().uint32((10 << 3) | 2).bytes(Buffer.alloc(LIMITS.rangesPerImage + 1)).finish())), 'invalid'],
+	['range array with a fixed-width wire type', frame(fileEntry(Buffer.from([(10 << 3) | 5, 0, 0, 0, 0]))), 'malformed'],
+	['truncated nested file entry', frame(Buffer.from([(3 << 3) | 2, 10, 1, 2])), 'malformed'],
 	['path longer than the limit', encodeRaw((r) => (first(r).path = '/' + 'x'.repeat(LIMITS.pathBytes))), 'invalid'],
 	['size and page count disagree', encodeRaw((r) => (first(r).sizePages = 11)), 'invalid'],
 	['file without identity', encodeRaw((r) => delete first(r).identity), 'invalid'],
