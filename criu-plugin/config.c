@@ -10,7 +10,7 @@
 
 static bool parse_bool(const char *v, bool *out)
 {
-	if (!*v || !strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
+	if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on"))
 		*out = true;
 	else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off"))
 		*out = false;
@@ -33,6 +33,10 @@ static void set(struct hc_config *cfg, const char *key, const char *value, const
 	char *end;
 	unsigned long ms;
 	bool ok = true;
+
+	/* An empty value means unset, as in the action script and the prefetcher. */
+	if (!*value)
+		return;
 
 	if (!strcmp(key, "HOTCACHE_DISABLE")) {
 		ok = parse_bool(value, &cfg->disable);

@@ -144,6 +144,7 @@ dump nokmod HOTCACHE_BACKEND=kmod
 dump strict HOTCACHE_BACKEND=kmod HOTCACHE_STRICT=1
 dump atexit HOTCACHE_CAPTURE_AT=exit
 echo "atexit-pid=$pid"
+dump emptyknobs HOTCACHE_DISABLE= HOTCACHE_STRICT= HOTCACHE_BACKEND=kmod
 # /etc/criu/hotcache.conf, shadowed by a copy of /etc in this private mount namespace only.
 cp -a /etc ${dir}/etc && mkdir -p ${dir}/etc/criu
 printf '# shared with the restore side\nHOTCACHE_WORKERS=4\nHOTCACHE_STRICT=1\nHOTCACHE_BACKEND=kmod\n' > ${dir}/etc/criu/hotcache.conf
@@ -171,6 +172,9 @@ umount /etc
 		assert.match(log('strictconf'), /hotcache: error: strict mode: failing the dump/, hotcacheLines('strictconf'));
 
 		// The path CRIU 3.x takes (root pid found through CRIU's root_item), exercised on 4.1.
+		// An empty value means unset on every side: neither disabled nor strict.
+		assert.match(r.stdout, /^emptyknobs=0$/m, `empty HOTCACHE_STRICT must not make the dump strict:\n${out}`);
+		assert.match(log('emptyknobs'), /hotcache: error: backend kmod was asked for/, `empty HOTCACHE_DISABLE must not disable:\n${hotcacheLines('emptyknobs')}`);
 		assert.match(r.stdout, /^atexit=0$/m, out);
 		assert.match(log('atexit'), /hotcache: captured \d+ files, .* at exit\(DUMP\)/, hotcacheLines('atexit'));
 		const view = inspect(path.join(dir, 'atexit'));
