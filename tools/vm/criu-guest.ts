@@ -3,7 +3,7 @@
 // rootfs is the shared debootstrap cache (tools/testenv/rootfs.ts, keyed by the package list); its ext4
 // image, trimmed of documentation, locales and apt's lists, is cached next to the VM harness's other
 // files and attached read-only, so every boot starts from the same state.
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ensureRootfs, type RootfsSpec } from '../testenv/rootfs.js';
 import { withLock } from '../testenv/lock.js';
@@ -23,11 +23,13 @@ export const JOB_MOUNT = 'job';
 export async function ensureCriuGuestDisk(): Promise<string> {
 	const rootfs = await ensureRootfs(CRIU_GUEST_ROOTFS);
 	// Named after the rootfs directory, which carries the package list's key: a new list, a new image.
+	// Also rebuilt when the rootfs was (its directory's mtime is when its ready marker was written).
 	const image = path.join(vmCacheDir(), `${path.basename(rootfs)}.ext4`);
-	if (existsSync(image)) return image;
+	const current = () => existsSync(image) && statSync(image).mtimeMs > statSync(rootfs).mtimeMs;
+	if (current()) return image;
 	mkdirSync(vmCacheDir(), { recursive: true });
 	return withLock(`${image}.lock`, async () => {
-		if (existsSync(image)) return image;
+		if (current()) return image;
 		const staging = `${image}.d`;
 		const building = `${image}.building`;
 		rmSync(staging, { recursive: true, force: true });
