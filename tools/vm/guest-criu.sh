@@ -33,4 +33,4 @@ sync
 # This shell reads its script from /job, so /job stays busy: remount read-only to write everything back.
 mount -o remount,ro $job || echo "HOTCACHE-CRIU-NOTE remounting $job read-only failed"
 echo o > /proc/sysrq-trigger
-sleep 10
+sleep 10 # pid 1 must not exit (a kernel panic) before the power-off takes effect
