@@ -5,6 +5,7 @@
 // The command runs as pid 1 of its namespace, so when it exits the kernel kills everything it started,
 // and every mount dies with the namespace: nothing is left behind on the host.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, rmdirSync } from 'node:fs';
 import { projectRoot } from '../project.js';
 
 export interface RunOptions {
@@ -27,7 +28,7 @@ export interface RunResult {
 // Runs with the host's /bin/sh before the pivot and the rootfs's tools after it.
 // $1 = rootfs, $2 = project checkout, $3 = newline-separated binds, $4 = the script to run.
 const ENTER = `
-set -e
+set -ef
 root=$1 project=$2 binds=$3
 mount --bind "$root" "$root"
 mount -t proc proc "$root/proc"
@@ -48,6 +49,32 @@ umount -l /.oldroot
 exec /bin/sh -c "$4"
 `;
 
+/**
+ * The mount points a run creates in the cached rootfs for its binds (each test's own scratch
+ * directory), deepest last, so they can be removed when the run is over instead of piling up.
+ */
+function missingDirs(rootfs: string, binds: string[]): string[] {
+	const dirs: string[] = [];
+	for (const bind of binds) {
+		let dir = '';
+		for (const part of bind.split('/').filter(Boolean)) {
+			dir += `/${part}`;
+			if (!existsSync(rootfs + dir) && !dirs.includes(rootfs + dir)) dirs.push(rootfs + dir);
+		}
+	}
+	return dirs;
+}
+
+function removeDirs(dirs: string[]): void {
+	for (const dir of [...dirs].reverse()) {
+		try {
+			rmdirSync(dir);
+		} catch {
+			// Not empty, or gone: a directory the run itself filled is left as it is.
+		}
+	}
+}
+
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
 	for (const child of live) if (child.pid) process.kill(child.pid, 'SIGKILL');
@@ -56,9 +83,10 @@ process.on('exit', () => {
 /** Runs `/bin/sh -c script` inside `rootfs` (see ensureRootfs) and collects its output. */
 export function runInRootfs(rootfs: string, script: string, opts: RunOptions = {}): Promise<RunResult> {
 	const binds = (opts.binds ?? []).map((b) => {
-		if (!b.startsWith('/') || /\s/.test(b)) throw new Error(`bind ${JSON.stringify(b)} must be an absolute path without spaces`);
+		if (!/^\/[\w./-]*$/.test(b) || b.split('/').includes('..')) throw new Error(`bind ${JSON.stringify(b)} must be an absolute path of plain characters`);
 		return b;
 	});
+	const created = missingDirs(rootfs, binds);
 	const env = {
 		PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
 		HOME: '/root',
@@ -87,6 +115,7 @@ export function runInRootfs(rootfs: string, script: string, opts: RunOptions = {
 		child.on('close', (code, signal) => {
 			clearTimeout(timer);
 			live.delete(child);
+			removeDirs(created);
 			resolve({ code, signal, stdout, stderr, timedOut });
 		});
 	});
