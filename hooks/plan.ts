@@ -6,6 +6,8 @@
 //   resident: pages that were only resident, fetched only when the capture could tell nothing
 //             better (residency-only backend): otherwise they showed no sign of use.
 // Pure: no I/O, so ordering and truncation are unit-tested exactly.
+// An image may hold millions of ranges and thousands of fds per file: every step is a binary search
+// or a linear sweep, never a pass over all spans per fd.
 import { Hotness, type PageRange } from '../proto/image.js';
 
 export type Phase = 'resume' | 'hot' | 'warm' | 'resident';
@@ -41,22 +43,113 @@ function ofClass(ranges: readonly PageRange[], hotness: Hotness): Span[] {
 	return ranges.filter((r) => r.hotness === hotness).map((r) => ({ start: r.start, count: r.count }));
 }
 
-/** `spans` (sorted, disjoint) minus `taken` (any order, may overlap). */
-function subtract(spans: Span[], taken: Span[]): Span[] {
-	const cut = [...taken].sort((a, b) => a.start - b.start);
-	const out: Span[] = [];
-	for (const s of spans) {
-		let pos = s.start;
-		const end = s.start + s.count;
-		for (const t of cut) {
-			const tEnd = t.start + t.count;
-			if (tEnd <= pos || t.start >= end) continue;
-			if (t.start > pos) out.push({ start: pos, count: t.start - pos });
-			pos = Math.max(pos, tEnd);
-		}
-		if (pos < end) out.push({ start: pos, count: end - pos });
+/** First index in [0, n) for which `past(i)` holds (`past` is monotonic), n when none. */
+function firstIndex(n: number, past: (i: number) => boolean): number {
+	let lo = 0;
+	let hi = n;
+	while (lo < hi) {
+		const mid = (lo + hi) >>> 1;
+		if (past(mid)) hi = mid;
+		else lo = mid + 1;
 	}
-	return out;
+	return lo;
+}
+
+/**
+ * One file's hot pages (sorted, disjoint spans), numbered 0, 1, 2, ... in page order ("ranks"), and
+ * the ranks already given to a resume window as sorted, merged [from, to) intervals. A resume window
+ * takes the first unclaimed ranks from some rank on, so what it claims joins everything claimed in
+ * between into one interval: there are never more intervals than fds.
+ */
+class HotPages {
+	/** rankAt[i]: how many hot pages come before spans[i]. */
+	private readonly rankAt: number[];
+	private readonly claimed: [number, number][] = [];
+	readonly total: number;
+
+	constructor(private readonly spans: Span[]) {
+		this.rankAt = new Array<number>(spans.length);
+		let rank = 0;
+		spans.forEach((s, i) => {
+			this.rankAt[i] = rank;
+			rank += s.count;
+		});
+		this.total = rank;
+	}
+
+	/** Rank of the first hot page at or after `page`. */
+	private rankOf(page: number): number {
+		const i = firstIndex(this.spans.length, (k) => this.spans[k]!.start + this.spans[k]!.count > page);
+		if (i === this.spans.length) return this.total;
+		return this.rankAt[i]! + Math.max(0, page - this.spans[i]!.start);
+	}
+
+	/** Ranks [from, to) as page spans, split where the hot spans split. */
+	private pagesOf(from: number, to: number, out: Span[]): void {
+		let i = firstIndex(this.spans.length, (k) => this.rankAt[k]! + this.spans[k]!.count > from);
+		for (let rank = from; rank < to; i++) {
+			const s = this.spans[i]!;
+			const offset = rank - this.rankAt[i]!;
+			const count = Math.min(s.count - offset, to - rank);
+			out.push({ start: s.start + offset, count });
+			rank += count;
+		}
+	}
+
+	/** Claims and returns up to `limit` unclaimed hot pages from page `page` on, in page order (not wrapping). */
+	claimAfter(page: number, limit: number): Span[] {
+		const out: Span[] = [];
+		let rank = this.rankOf(page);
+		// The claimed intervals that end after `rank`: the first may hold it, the next ones bound the free runs.
+		const first = firstIndex(this.claimed.length, (k) => this.claimed[k]![1] > rank);
+		let next = first;
+		let taken: [number, number] | null = null;
+		let left = limit;
+		while (left > 0 && rank < this.total) {
+			const gap = this.claimed[next];
+			if (gap && gap[0] <= rank) {
+				rank = gap[1];
+				next++;
+				continue;
+			}
+			const to = Math.min(gap ? gap[0] : this.total, rank + left);
+			this.pagesOf(rank, to, out);
+			taken ??= [rank, to];
+			taken[1] = to;
+			left -= to - rank;
+			rank = to;
+		}
+		if (taken) this.claim(taken[0], taken[1], first, next);
+		return out;
+	}
+
+	/**
+	 * Records ranks [from, to) as claimed. claimed[first .. next) are the intervals claimAfter stepped
+	 * over (inside the new one or touching it); the neighbours on either side may touch it too.
+	 */
+	private claim(from: number, to: number, first: number, next: number): void {
+		let lo = first;
+		let hi = next;
+		if (lo > 0 && this.claimed[lo - 1]![1] >= from) lo--;
+		if (hi < this.claimed.length && this.claimed[hi]![0] <= to) hi++;
+		if (hi > lo) {
+			from = Math.min(from, this.claimed[lo]![0]);
+			to = Math.max(to, this.claimed[hi - 1]![1]);
+		}
+		this.claimed.splice(lo, hi - lo, [from, to]);
+	}
+
+	/** The hot pages no resume window claimed, as page spans in page order. */
+	unclaimed(): Span[] {
+		const out: Span[] = [];
+		let rank = 0;
+		for (const [from, to] of this.claimed) {
+			this.pagesOf(rank, from, out);
+			rank = to;
+		}
+		this.pagesOf(rank, this.total, out);
+		return out;
+	}
 }
 
 /** The spans from page `from` to the end, then those before it (a wrapped sequential order). */
@@ -72,24 +165,10 @@ function rotate(spans: Span[], from: number): Span[] {
 			after.push({ start: from, count: end - from });
 		}
 	}
-	return [...after, ...before];
+	return after.concat(before);
 }
 
-/** Up to `limit` pages of `spans` starting at page `from` (not wrapping). */
-function headAfter(spans: Span[], from: number, limit: number): Span[] {
-	const out: Span[] = [];
-	let left = limit;
-	for (const s of rotate(spans, from)) {
-		if (left === 0 || s.start < from) break;
-		const count = Math.min(s.count, left);
-		out.push({ start: s.start, count });
-		left -= count;
-	}
-	return out;
-}
-
-function chunked(file: number, spans: Span[], cap: number, phase: Phase): Chunk[] {
-	const out: Chunk[] = [];
+function chunked(file: number, spans: Span[], cap: number, phase: Phase, out: Chunk[] = []): Chunk[] {
 	for (const s of spans) {
 		for (let pos = s.start; pos < s.start + s.count; pos += cap) {
 			out.push({ file, start: pos, count: Math.min(cap, s.start + s.count - pos), phase });
@@ -99,35 +178,26 @@ function chunked(file: number, spans: Span[], cap: number, phase: Phase): Chunk[
 }
 
 export function planChunks(files: readonly PlanFile[], options: PlanOptions): Chunk[] {
-	const hot = files.map((f) => ofClass(f.ranges, Hotness.Hot));
+	const hot = files.map((f) => new HotPages(ofClass(f.ranges, Hotness.Hot)));
 
 	// resume: one list of chunks per fd, then taken round robin so every resumed reader gets its next pages early.
 	const perFd: Chunk[][] = [];
-	const claimed: Span[][] = files.map(() => []);
 	files.forEach((f, i) => {
-		for (const page of f.fdPages) {
-			const head = headAfter(subtract(hot[i]!, claimed[i]!), page, options.resumePages);
-			claimed[i]!.push(...head);
-			perFd.push(chunked(i, head, f.capPages, 'resume'));
-		}
+		for (const page of f.fdPages) perFd.push(chunked(i, hot[i]!.claimAfter(page, options.resumePages), f.capPages, 'resume'));
 	});
-	const resume: Chunk[] = [];
-	for (let round = 0; perFd.some((list) => round < list.length); round++) {
-		for (const list of perFd) if (round < list.length) resume.push(list[round]!);
+	const out: Chunk[] = [];
+	const rounds = perFd.reduce((most, list) => Math.max(most, list.length), 0);
+	for (let round = 0; round < rounds; round++) {
+		for (const list of perFd) if (round < list.length) out.push(list[round]!);
 	}
 
-	const rest = (hotness: Hotness, phase: Phase): Chunk[] =>
-		files.flatMap((f, i) => {
-			const spans = hotness === Hotness.Hot ? subtract(hot[i]!, claimed[i]!) : ofClass(f.ranges, hotness);
-			return chunked(i, rotate(spans, f.fdPages[0] ?? 0), f.capPages, phase);
-		});
-
-	return [
-		...resume,
-		...rest(Hotness.Hot, 'hot'),
-		...rest(Hotness.Warm, 'warm'),
-		...(options.includeResident ? rest(Hotness.Resident, 'resident') : []),
-	];
+	const rest = (phase: Phase, spansOf: (f: PlanFile, i: number) => Span[]): void => {
+		files.forEach((f, i) => chunked(i, rotate(spansOf(f, i), f.fdPages[0] ?? 0), f.capPages, phase, out));
+	};
+	rest('hot', (_f, i) => hot[i]!.unclaimed());
+	rest('warm', (f) => ofClass(f.ranges, Hotness.Warm));
+	if (options.includeResident) rest('resident', (f) => ofClass(f.ranges, Hotness.Resident));
+	return out;
 }
 
 /** The longest prefix of `chunks` within `budgetPages` (the last chunk cut to fit). */

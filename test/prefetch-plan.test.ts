@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { planChunks, truncateToBudget, pagesIn, type Chunk, type PlanFile } from '../hooks/plan.js';
 import { TokenBucket, type Clock } from '../hooks/token-bucket.js';
 import { cgroupHeadroom, margin, memAvailable, memoryBudget } from '../hooks/memory-budget.js';
-import { hot, residentOnly, warm } from './prefetch-support.js';
+import { hot, ones, residentOnly, warm } from './prefetch-support.js';
 
 const opts = { resumePages: 4, includeResident: false };
 
@@ -52,6 +52,37 @@ test('no chunk is larger than its file\'s readahead cap', () => {
 	const chunks = planChunks(files, { resumePages: 100, includeResident: false });
 	for (const c of chunks) assert.ok(c.count >= 1 && c.count <= files[c.file]!.capPages, `chunk ${JSON.stringify(c)}`);
 	assert.is(pagesIn(chunks), 1000 + 333 + 77);
+});
+
+test('a large plan (400k one-page hot spans, 512 fds, some sharing an offset) keeps its invariants', () => {
+	const SPANS = 400_000;
+	const FDS = 512;
+	const CAP = 32;
+	const resumePages = 256;
+	const ranges = Array.from({ length: SPANS }, (_, i) => hot(2 * i, 1));
+	// Spread over the file, every fourth one on the same page as the previous: their windows queue behind each other.
+	const fdPages = Array.from({ length: FDS }, (_, i) => Math.floor(((i - (i % 4 === 3 ? 1 : 0)) * 2 * SPANS) / FDS));
+	const chunks = planChunks([{ ranges, fdPages, capPages: CAP }, { ranges: [hot(0, 10_000), warm(10_000, 50)], fdPages: [9_990], capPages: CAP }], { resumePages, includeResident: false });
+
+	const seen = new Uint8Array(2 * SPANS);
+	let resumeDone = false;
+	let resumePagesSeen = 0;
+	for (const c of chunks) {
+		assert.ok(c.count >= 1 && c.count <= CAP, `chunk ${JSON.stringify(c)} above the cap`);
+		if (c.phase === 'resume') {
+			assert.ok(!resumeDone, 'every resume chunk comes before the others');
+			resumePagesSeen += c.file === 0 ? c.count : 0;
+		} else resumeDone = true;
+		if (c.file !== 0) continue;
+		for (let p = c.start; p < c.start + c.count; p++) {
+			assert.ok(p % 2 === 0, `page ${p} is not hot`);
+			assert.is(seen[p], 0, `page ${p} planned twice`);
+			seen[p] = 1;
+		}
+	}
+	assert.is(ones(seen), SPANS, 'every hot page of file 0 exactly once');
+	assert.is(resumePagesSeen, FDS * resumePages, 'every fd got its full resume window (the file has enough hot pages)');
+	assert.is(pagesIn(chunks), SPANS + 10_000 + 50);
 });
 
 test('the memory budget truncates the plan, hottest first, cutting the last chunk', () => {
