@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { native } from '../hooks/native.js';
 import { projectRoot } from '../tools/project.js';
+import type { CaptureCheck } from '../tools/capture-check.js';
 
 export const PAGE = 4096;
 export const captureTool = path.join(projectRoot, 'criu-plugin/out/hotcache-capture');
@@ -23,17 +24,7 @@ export function runCaptureTool(args: string[], env: Record<string, string> = {})
 	return { code: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
 }
 
-export interface CheckResult {
-	ok: boolean;
-	kind?: string;
-	message?: string;
-	files?: number;
-	ranges?: number;
-	resident?: number;
-	hot?: number;
-	warm?: number;
-	fds?: number;
-}
+export type CheckResult = CaptureCheck;
 
 /** The C decoder's verdict on an image file (`hotcache-capture --check`). */
 export function checkWithC(file: string): CheckResult {

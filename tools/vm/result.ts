@@ -1,5 +1,6 @@
 // What the guest reports on its console (tools/vm/guest-init.sh and kmod/selftest/hotcache_test.c).
 import { consoleShowsOops } from './retry.js';
+import type { CaptureCheck } from '../capture-check.js';
 
 export interface ClassCounts {
 	hot: number;
@@ -18,15 +19,7 @@ export interface GuestResult {
 }
 
 /** hotcache-capture --check's counts for the image captured from the reader (guest-capture.sh). */
-export interface CaptureCounts {
-	ok: boolean;
-	files?: number;
-	ranges?: number;
-	resident?: number;
-	hot?: number;
-	warm?: number;
-	fds?: number;
-}
+export type CaptureCounts = CaptureCheck;
 
 export interface GuestReport {
 	/** The result line, or null when the guest never printed one. */
