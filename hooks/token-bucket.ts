@@ -1,5 +1,7 @@
 // An optional bandwidth cap for shared links: a token bucket refilled at `rate` bytes per second,
 // holding at most one second's worth. The clock and sleep are injectable so the arithmetic is testable.
+import { setTimeout as delay } from 'node:timers/promises';
+
 export interface Clock {
 	now(): number; // milliseconds
 	/** Resolves after `ms`, or at once when `signal` aborts. */
@@ -8,11 +10,14 @@ export interface Clock {
 
 export const realClock: Clock = {
 	now: () => performance.now(),
-	sleep: (ms, signal) =>
-		new Promise((resolve) => {
-			const timer = setTimeout(resolve, ms);
-			signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-		}),
+	// timers/promises removes its abort listener when the timer fires: one signal serves every sleep.
+	sleep: async (ms, signal) => {
+		try {
+			await delay(ms, undefined, { signal });
+		} catch (err) {
+			if (!signal?.aborted) throw err;
+		}
+	},
 };
 
 export class TokenBucket {

@@ -2,7 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { planChunks, truncateToBudget, pagesIn, type Chunk, type PlanFile } from '../hooks/plan.js';
-import { TokenBucket, type Clock } from '../hooks/token-bucket.js';
+import { getEventListeners } from 'node:events';
+import { realClock, TokenBucket, type Clock } from '../hooks/token-bucket.js';
 import { cgroupHeadroom, margin, memAvailable, memoryBudget } from '../hooks/memory-budget.js';
 import { hot, ones, residentOnly, warm } from './prefetch-support.js';
 
@@ -145,6 +146,28 @@ test('the bandwidth cap makes callers wait for the bytes they take beyond one se
 	// Concurrent takers queue behind each other's debt.
 	await Promise.all([bucket.take(1_000_000), bucket.take(1_000_000)]);
 	assert.equal(slept.slice(2), [1000, 2000]);
+});
+
+test('the real clock\'s sleeps leave no abort listener behind, and an abort ends a sleep at once', async () => {
+	const warnings: Error[] = [];
+	const onWarning = (w: Error): void => void warnings.push(w);
+	process.on('warning', onWarning);
+	try {
+		const controller = new AbortController();
+		const bucket = new TokenBucket(1_000_000); // the first 1 MB passes, every further 1 kB waits 1 ms
+		await bucket.take(1_000_000, controller.signal);
+		for (let i = 0; i < 20; i++) await bucket.take(1000, controller.signal);
+		assert.is(getEventListeners(controller.signal, 'abort').length, 0, 'listeners left on the signal after 20 sleeps');
+		const long = realClock.sleep(60_000, controller.signal);
+		assert.is(getEventListeners(controller.signal, 'abort').length, 1, 'a pending sleep listens');
+		controller.abort('stop');
+		await long; // resolves (does not reject, does not wait a minute)
+		assert.is(getEventListeners(controller.signal, 'abort').length, 0);
+		await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+		assert.equal(warnings.map((w) => w.name), [], 'no MaxListenersExceededWarning');
+	} finally {
+		process.off('warning', onWarning);
+	}
 });
 
 test.run();
