@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { planChunks, truncateToBudget, pagesIn, type Chunk, type PlanFile } from '../hooks/plan.js';
 import { getEventListeners } from 'node:events';
+import { majorMinor, nfsReadSize } from '../hooks/readahead-cap.js';
 import { realClock, TokenBucket, type Clock } from '../hooks/token-bucket.js';
 import { cgroupHeadroom, margin, memAvailable, memoryBudget } from '../hooks/memory-budget.js';
 import { hot, ones, residentOnly, warm } from './prefetch-support.js';
@@ -84,6 +85,27 @@ test('a large plan (400k one-page hot spans, 512 fds, some sharing an offset) ke
 	assert.is(ones(seen), SPANS, 'every hot page of file 0 exactly once');
 	assert.is(resumePagesSeen, FDS * resumePages, 'every fd got its full resume window (the file has enough hot pages)');
 	assert.is(pagesIn(chunks), SPANS + 10_000 + 50);
+});
+
+test('an NFS mount\'s rsize is found in mountinfo by the file\'s device (the kernel caps readahead at max(rsize, read_ahead_kb))', () => {
+	const mountinfo = [
+		'28 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw',
+		'512 28 0:53 / /mnt/data rw,relatime shared:270 - nfs4 server:/export rw,vers=4.2,rsize=1048576,wsize=1048576,namlen=255,hard,proto=tcp,timeo=600,retrans=2,sec=sys,local_lock=none,addr=10.0.0.1',
+		'513 28 0:53 /sub /mnt/bind rw,relatime shared:270 - nfs4 server:/export rw,vers=4.2,rsize=1048576,wsize=1048576',
+		'600 28 0:60 / /mnt/v3 rw,relatime - nfs server:/v3 rw,vers=3,wsize=65536,rsize=65536,namlen=255,hard',
+		'601 28 0:61 / /mnt/x rw master:3 shared:4 - nfs server:/x rw,vers=3,wsize=4096',
+		'602 28 0:62 / /mnt/smb rw - cifs //server/share rw,vers=3.1.1,rsize=4194304',
+		'603 28 0:63 / /mnt/odd rw - nfs server:/odd rw,rsize=garbage',
+	].join('\n');
+	assert.is(nfsReadSize(mountinfo, '0:53'), 1 << 20, 'nfs4, 1 MiB rsize');
+	assert.is(nfsReadSize(mountinfo, '0:60'), 65536, 'nfs (v3), no optional fields');
+	assert.is(nfsReadSize(mountinfo, '0:61'), null, 'no rsize option');
+	assert.is(nfsReadSize(mountinfo, '0:62'), null, 'not NFS');
+	assert.is(nfsReadSize(mountinfo, '0:63'), null, 'not a number');
+	assert.is(nfsReadSize(mountinfo, '254:1'), null, 'a block device');
+	assert.is(nfsReadSize(mountinfo, '0:99'), null, 'not mounted');
+	assert.is(majorMinor(0x3e1n), '3:225');
+	assert.is(majorMinor((259n << 8n) | (0x12345n & 0xffn) | ((0x12345n & ~0xffn) << 12n)), '259:74565');
 });
 
 test('the memory budget truncates the plan, hottest first, cutting the last chunk', () => {
