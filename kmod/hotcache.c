@@ -78,11 +78,13 @@ static struct lruvec *hotcache_lruvec(struct mem_cgroup *memcg, int nid)
 
 /*
  * Page-cache folios are charged, so a folio without a memcg while memory
- * cgroups are on is being freed: it gets no generation-based class.
+ * cgroups are on is being freed: it gets no generation-based class. Called
+ * under RCU, which keeps the memcg alive; the folio may be moving to another
+ * memcg meanwhile, and either answer is as good as the other.
  */
 static struct lruvec *hotcache_folio_lruvec(struct folio *folio)
 {
-	struct mem_cgroup *memcg = folio_memcg(folio);
+	struct mem_cgroup *memcg = folio_memcg_rcu(folio);
 
 	if (!memcg && !mem_cgroup_disabled())
 		return NULL;
@@ -254,7 +256,10 @@ static int hotcache_check_file(struct file *file)
 {
 	if (!S_ISREG(file_inode(file)->i_mode))
 		return -EINVAL;
-	/* hugetlbfs pages are not on any LRU and are indexed in huge pages. */
+	/*
+	 * hugetlbfs pages are not on any LRU and are indexed in huge pages.
+	 * (is_file_hugepages() would need symbols not exported to modules.)
+	 */
 	if (file->f_mapping->host->i_sb->s_magic == HUGETLBFS_MAGIC)
 		return -EOPNOTSUPP;
 	return 0;
@@ -300,7 +305,7 @@ static int hotcache_scan_file(struct file *file, struct hotcache_scan *args,
 			break;
 		}
 	}
-	args->next = max_t(u64, next, args->start);
+	args->next = next;
 	kfree(out.ranges);
 	return ret;
 }
