@@ -12,11 +12,13 @@ export interface Cachestat {
 }
 
 export interface OpenedInRoot {
-	/** -1 when the path is not a regular file: it was resolved but never opened. */
+	/** -1 when the path is not a regular file or is on a refused file system: it was resolved but never opened. */
 	fd: number;
 	/** st_mode of what the path names. */
 	mode: number;
 	resolver: 'openat2' | 'walk';
+	/** The file system ("proc", "sysfs", "fuse", ...) when it has no storage-backed page cache to fill: refused. */
+	refusedFs: string | null;
 }
 
 export enum Resolver {

@@ -31,6 +31,8 @@ const WHY: Record<string, string> = {
 	EXDEV: 'the path would leave the root',
 	ENOTDIR: 'a path component is not a directory',
 	EACCES: 'permission denied',
+	ESTALE: 'replaced while it was being opened',
+	EAGAIN: 'the root kept changing while the path was resolved',
 };
 
 /** Why the file at hand is not the captured one, or null when it is. */
@@ -50,6 +52,8 @@ export async function openInRoot(rootFd: number, file: ImageFile, compareInode: 
 		if (!isSystemError(err)) throw err;
 		return { ok: false, reason: `${WHY[err.code] ?? 'cannot be opened'} (${err.code} from ${err.syscall})` };
 	}
+	if (opened.refusedFs === 'fuse') return { ok: false, reason: 'on a FUSE file system (its daemon could make open or read hang): not opened' };
+	if (opened.refusedFs !== null) return { ok: false, reason: `on ${opened.refusedFs}, a kernel interface with no storage behind it: not opened` };
 	if (opened.fd < 0) return { ok: false, reason: `is ${kind(opened.mode)}, not a regular file` };
 	try {
 		const stat = await fstatBig(opened.fd);

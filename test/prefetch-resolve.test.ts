@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { closeSync, fstatSync, mkdirSync, symlinkSync, truncateSync, utimesSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, symlinkSync, truncateSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { closeFd, openInRoot, openRoot, type OpenOutcome } from '../hooks/open-in-root.js';
 import { Resolver } from '../hooks/native.js';
@@ -66,6 +66,36 @@ for (const [name, resolver] of [['openat2', Resolver.Openat2], ['the O_NOFOLLOW 
 
 	test(`${name}: a FIFO is refused without being opened`, async () => {
 		refusedBecause(await open('/fifo', inRootFile, resolver), /is a FIFO, not a regular file/);
+	});
+}
+
+// Regular files as far as stat goes, but no storage behind them: an attribute is refused by its file
+// system before any open. Here the root is "/", where procfs, sysfs and cgroupfs are mounted.
+const candidates: [string, string][] = [
+	[`/proc/${process.pid}/status`, 'proc'], // not /proc/self: a symlink, which the walk refuses anyway
+	['/sys/kernel/mm/transparent_hugepage/enabled', 'sysfs'],
+	['/sys/fs/cgroup/cgroup.controllers', 'cgroup2'],
+	['/sys/fs/cgroup/unified/cgroup.controllers', 'cgroup2'],
+	['/sys/fs/cgroup/memory/memory.limit_in_bytes', 'cgroup'],
+];
+const kernelInterfaces = candidates.filter(([file]) => existsSync(file));
+
+for (const resolver of [Resolver.Openat2, Resolver.Walk]) {
+	test(`resolver ${Resolver[resolver]}: files of procfs, sysfs and cgroupfs are refused by their file system`, async () => {
+		assert.ok(kernelInterfaces.length >= 2, `only ${kernelInterfaces.length} kernel interface files found here`);
+		const rootFd = await openRoot('/');
+		try {
+			for (const [file, fs] of kernelInterfaces) {
+				const outcome = await openInRoot(rootFd, imageFile(file, file, [hot(0, 1)]), true, resolver);
+				refusedBecause(outcome, new RegExp(`^on ${fs}, a kernel interface with no storage behind it: not opened$`));
+			}
+			// The same root still opens a regular file on a disk.
+			const onDisk = await openInRoot(rootFd, imageFile(inRootFile, inRootFile, [hot(0, 1)]), true, resolver);
+			assert.ok(onDisk.ok, onDisk.ok ? '' : onDisk.reason);
+			if (onDisk.ok) closeSync(onDisk.file.fd);
+		} finally {
+			await closeFd(rootFd);
+		}
 	});
 }
 

@@ -2,20 +2,70 @@
 // openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) where the kernel has it (5.6+); otherwise a walk,
 // component by component with O_NOFOLLOW, that refuses symlinks and "..". The path is first resolved
 // to an O_PATH fd: a device or FIFO is reported (fd -1) without ever being opened, so opening it cannot
-// have side effects. A regular file is then reopened read-only through /proc/self/fd.
+// have side effects. So is a file on a file system with no storage behind its page cache (procfs,
+// sysfs, ...: reading an attribute can have effects) or on FUSE (a daemon in the container can make
+// open and read hang forever). A regular file elsewhere is reopened read-only through /proc/self/fd.
 #include "worker.h"
 
 #include <cerrno>
 #include <cstdio>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 namespace {
 
 enum class Resolver { Auto, Openat2, Walk };
+
+// Not in <linux/magic.h>: each file system defines its own (fs/configfs/mount.c, ipc/mqueue.c,
+// fs/nfsd/nfsctl.c, fs/fuse/control.c).
+constexpr unsigned long kConfigfsMagic = 0x62656570;
+constexpr unsigned long kMqueueMagic = 0x19800202;
+constexpr unsigned long kNfsdMagic = 0x6e667364;
+constexpr unsigned long kFuseCtlMagic = 0x65735543;
+
+struct RefusedFs {
+	unsigned long magic;
+	const char *name;
+};
+
+// File systems whose "regular files" are not storage-backed page cache: kernel interfaces (a read can
+// have effects or be slow) and FUSE (served by a process that may never answer).
+constexpr RefusedFs kRefusedFs[] = {
+	{PROC_SUPER_MAGIC, "proc"},
+	{SYSFS_MAGIC, "sysfs"},
+	{DEBUGFS_MAGIC, "debugfs"},
+	{TRACEFS_MAGIC, "tracefs"},
+	{SECURITYFS_MAGIC, "securityfs"},
+	{SELINUX_MAGIC, "selinuxfs"},
+	{SMACK_MAGIC, "smackfs"},
+	{CGROUP_SUPER_MAGIC, "cgroup"},
+	{CGROUP2_SUPER_MAGIC, "cgroup2"},
+	{RDTGROUP_SUPER_MAGIC, "resctrl"},
+	{kConfigfsMagic, "configfs"},
+	{BPF_FS_MAGIC, "bpf"},
+	{PSTOREFS_MAGIC, "pstore"},
+	{EFIVARFS_MAGIC, "efivarfs"},
+	{kMqueueMagic, "mqueue"},
+	{kNfsdMagic, "nfsd"},
+	{FUSE_SUPER_MAGIC, "fuse"},
+	{kFuseCtlMagic, "fusectl"},
+};
+
+const char *RefusedFsName(unsigned long magic)
+{
+	for (const RefusedFs &fs : kRefusedFs)
+		if (fs.magic == magic)
+			return fs.name;
+	return nullptr;
+}
+
+// RESOLVE_IN_ROOT returns EAGAIN when a rename raced with the walk; a retry usually succeeds.
+constexpr int kOpenat2Attempts = 4;
 
 class OpenInRootWorker : public PromiseWorker {
 public:
@@ -46,6 +96,7 @@ public:
 		out.Set("fd", fd_);
 		out.Set("mode", static_cast<double>(mode_));
 		out.Set("resolver", via_);
+		out.Set("refusedFs", refused_fs_ ? Napi::Value(Napi::String::New(Env(), refused_fs_)) : Env().Null());
 		return out;
 	}
 	std::string ErrorPath() const override { return path_; }
@@ -57,7 +108,13 @@ private:
 		how.flags = O_PATH | O_CLOEXEC;
 		how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 		via_ = "openat2";
-		return static_cast<int>(syscall(SYS_openat2, root_fd_, path_.c_str(), &how, sizeof(how)));
+		int fd = -1;
+		for (int i = 0; i < kOpenat2Attempts && fd < 0; i++) {
+			fd = static_cast<int>(syscall(SYS_openat2, root_fd_, path_.c_str(), &how, sizeof(how)));
+			if (fd < 0 && errno != EAGAIN)
+				break;
+		}
+		return fd;
 	}
 
 	// Returns an O_PATH fd or -1 after Fail().
@@ -116,7 +173,13 @@ private:
 			return;
 		}
 		mode_ = before.st_mode;
-		if (!S_ISREG(before.st_mode))
+		struct statfs fs;
+		if (fstatfs(pathfd, &fs) != 0) {
+			Fail(errno, "fstatfs");
+			return;
+		}
+		refused_fs_ = RefusedFsName(static_cast<unsigned long>(fs.f_type));
+		if (refused_fs_ || !S_ISREG(before.st_mode))
 			return;
 		char proc[64];
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pathfd);
@@ -126,10 +189,16 @@ private:
 			return;
 		}
 		struct stat after;
-		if (fstat(fd, &after) != 0 || after.st_dev != before.st_dev || after.st_ino != before.st_ino) {
-			int err = errno ? errno : ESTALE;
+		if (fstat(fd, &after) != 0) {
+			int err = errno;
 			close(fd);
 			Fail(err, "fstat");
+			return;
+		}
+		if (after.st_dev != before.st_dev || after.st_ino != before.st_ino) {
+			// Not the inode the path resolved to (swapped under /proc/self/fd): refuse it.
+			close(fd);
+			Fail(ESTALE, "fstat");
 			return;
 		}
 		fd_ = fd;
@@ -141,10 +210,11 @@ private:
 	const char *via_ = "";
 	int fd_ = -1;
 	mode_t mode_ = 0;
+	const char *refused_fs_ = nullptr;
 };
 
-// openInRoot(rootFd, path, resolver): Promise<{fd, mode, resolver}>. fd is -1 when the path is not a
-// regular file (mode tells what it is). resolver: 0 auto, 1 openat2 only, 2 walk only (for tests).
+// openInRoot(rootFd, path, resolver): Promise<{fd, mode, resolver, refusedFs}>. fd is -1 when the path
+// is not a regular file (mode tells what it is) or is on a refused file system (refusedFs names it). resolver: 0 auto, 1 openat2 only, 2 walk only (for tests).
 Napi::Value OpenInRoot(const Napi::CallbackInfo &info)
 {
 	int64_t root_fd, resolver;
