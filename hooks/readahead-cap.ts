@@ -59,8 +59,8 @@ function mountinfoNfsReadSize(id: string): number | null {
 
 const cache = new Map<string, number>();
 
-/** Bytes one readahead call may bring in for files on device `dev`, clamped to [page, MAX_CHUNK_BYTES]. */
-export function readaheadCapBytes(dev: bigint, pageSize: number): number {
+/** The kernel's cap for device `dev`, in bytes, as sysfs and mountinfo tell it (DEFAULT_CAP_BYTES when they do not). */
+export function deviceReadaheadBytes(dev: bigint): number {
 	const id = majorMinor(dev);
 	let cap = cache.get(id);
 	if (cap === undefined) {
@@ -70,5 +70,11 @@ export function readaheadCapBytes(dev: bigint, pageSize: number): number {
 		cap = Math.max(ra ?? 0, io ?? 0) || DEFAULT_CAP_BYTES;
 		cache.set(id, cap);
 	}
+	return cap;
+}
+
+/** Bytes one readahead call may bring in for files on device `dev`, clamped to [page, MAX_CHUNK_BYTES]. */
+export function readaheadCapBytes(dev: bigint, pageSize: number): number {
+	const cap = deviceReadaheadBytes(dev);
 	return Math.min(MAX_CHUNK_BYTES, Math.max(pageSize, cap - (cap % pageSize)));
 }
