@@ -39,7 +39,8 @@ const WHY: Record<string, string> = {
 export function identityMismatch(file: ImageFile, stat: BigIntStats, compareInode: boolean): string | null {
 	const want = file.identity;
 	if (stat.size !== BigInt(want.size)) return `size changed: captured ${want.size} bytes, now ${stat.size}`;
-	if (want.mtimeNs !== 0n && stat.mtimeNs !== want.mtimeNs) return `modified since capture (mtime ${want.mtimeNs} ns, now ${stat.mtimeNs} ns)`;
+	// A capture without an mtime (0) proves nothing: only a file whose own mtime is 0 matches it.
+	if (stat.mtimeNs !== want.mtimeNs) return `modified since capture (mtime ${want.mtimeNs} ns, now ${stat.mtimeNs} ns)`;
 	if (compareInode && want.inode !== 0n && stat.ino !== want.inode) return `a different file (inode ${want.inode}, now ${stat.ino})`;
 	return null;
 }

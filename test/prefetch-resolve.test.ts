@@ -7,6 +7,7 @@ import { closeSync, existsSync, fstatSync, mkdirSync, symlinkSync, truncateSync,
 import path from 'node:path';
 import { closeFd, openInRoot, openRoot, type OpenOutcome } from '../hooks/open-in-root.js';
 import { Resolver } from '../hooks/native.js';
+import type { ImageFile } from '../proto/image.js';
 import { testUnless } from './support.js';
 import { diskTempDir, hot, imageFile, writeFile } from './prefetch-support.js';
 
@@ -119,6 +120,24 @@ test('a file whose size or mtime changed since the capture is skipped with the r
 		const entryNow = imageFile(inRootFile, '/data/file', [hot(0, 1)]);
 		truncateSync(inRootFile, 4096);
 		refusedBecause(await openInRoot(rootFd, entryNow, true), /size changed: captured 12288 bytes, now 4096/);
+	} finally {
+		await closeFd(rootFd);
+		writeFile(inRootFile, 3 * 4096);
+	}
+});
+
+test('a capture without an mtime (0) matches only a file whose mtime is 0', async () => {
+	const rootFd = await openRoot(root);
+	try {
+		const noMtime = (): ImageFile => {
+			const entry = imageFile(inRootFile, '/data/file', [hot(0, 1)]);
+			return { ...entry, identity: { ...entry.identity, mtimeNs: 0n } };
+		};
+		refusedBecause(await openInRoot(rootFd, noMtime(), true), /modified since capture \(mtime 0 ns, now \d+ ns\)/);
+		utimesSync(inRootFile, 0, 0);
+		const outcome = await openInRoot(rootFd, noMtime(), true);
+		assert.ok(outcome.ok, outcome.ok ? '' : outcome.reason);
+		if (outcome.ok) closeSync(outcome.file.fd);
 	} finally {
 		await closeFd(rootFd);
 		writeFile(inRootFile, 3 * 4096);
