@@ -1,13 +1,14 @@
 // One prefetch run, shared by the detached prefetcher and `hotcache prefetch`: open the image's files
 // inside the root, plan, fetch hot pages (then re-read them so they land active), then warm ones,
 // within the memory budget and the bandwidth cap, recording every step.
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import type { HotcacheImage } from '../proto/image.js';
+import type { HotcacheImage, ImageFile } from '../proto/image.js';
 import { type Config } from './config.js';
 import { activate, fetchChunks, type ChunkResult, type FetchFile } from './fetch.js';
 import { memoryBudget } from './memory-budget.js';
 import { native } from './native.js';
-import { closeFd, openInRoot, openRoot } from './open-in-root.js';
+import { closeFd, openInRoot, openRoot, type OpenOutcome } from './open-in-root.js';
 import { pagesIn, planChunks, truncateToBudget, type PlanFile } from './plan.js';
 import { readaheadCapBytes } from './readahead-cap.js';
 import { describe, type Recorder, type Totals } from './record.js';
@@ -16,6 +17,10 @@ import { TokenBucket } from './token-bucket.js';
 /** Hot pages right after each saved fd offset that are fetched before anything else. */
 export const RESUME_BYTES = 8 << 20;
 const STATUS_INTERVAL_MS = 250;
+/** Files being opened at once. */
+const OPENS_IN_FLIGHT = 16;
+/** fds left free under RLIMIT_NOFILE: opens in flight, the record and status files, Node's own. */
+const FD_RESERVE = 128;
 
 export interface PrefetchRequest {
 	image: HotcacheImage;
@@ -53,32 +58,74 @@ export async function runPrefetch(req: PrefetchRequest): Promise<PrefetchSummary
 	const planFiles: PlanFile[] = [];
 	const skipped: PrefetchSummary['skipped'] = [];
 	const rootFd = await openRoot(req.root);
+	let outcomes: (OpenOutcome | null)[];
 	try {
-		try {
-			for (const file of image.files) {
-				if (req.signal.aborted) break;
-				const outcome = await openInRoot(rootFd, file, compareInode);
-				if (!outcome.ok) {
-					skipped.push({ path: file.path, reason: outcome.reason });
-					recorder.event({ kind: 'skip', path: file.path, reason: outcome.reason });
-					continue;
-				}
-				const { fd, stat } = outcome.file;
-				const capBytes = readaheadCapBytes(stat.dev, pageSize);
-				const fdPages = file.fds.map((o) => Math.floor(o.offset / pageSize));
-				files.push({ fd, path: file.path });
-				// Our own preads bring exactly the chunk: the WILLNEED before each one is the readahead.
-				await native().fadvise(fd, 0, 0, native().advice.RANDOM);
-				planFiles.push({ ranges: file.ranges, fdPages, capPages: capBytes / pageSize });
-				recorder.event({ kind: 'file', path: file.path, resolver: outcome.file.resolver, capBytes, fdPages });
+		outcomes = await openAll(rootFd, image.files, compareInode, req.signal);
+	} finally {
+		await closeFd(rootFd);
+	}
+	try {
+		image.files.forEach((file, i) => {
+			const outcome = outcomes[i];
+			if (!outcome) return; // stopped before it was opened
+			if (!outcome.ok) {
+				skipped.push({ path: file.path, reason: outcome.reason });
+				recorder.event({ kind: 'skip', path: file.path, reason: outcome.reason });
+				return;
 			}
-		} finally {
-			await closeFd(rootFd);
-		}
+			const capBytes = readaheadCapBytes(outcome.file.stat.dev, pageSize);
+			const fdPages = file.fds.map((o) => Math.floor(o.offset / pageSize));
+			files.push({ fd: outcome.file.fd, path: file.path });
+			planFiles.push({ ranges: file.ranges, fdPages, capPages: capBytes / pageSize });
+			recorder.event({ kind: 'file', path: file.path, resolver: outcome.file.resolver, capBytes, fdPages });
+		});
 		return await fetchPlan(req, files, planFiles, pageSize, skipped);
 	} finally {
-		await Promise.all(files.map((f) => closeFd(f.fd)));
+		await Promise.all(outcomes.map((o) => (o?.ok ? closeFd(o.file.fd) : undefined)));
 	}
+}
+
+/**
+ * Opens the image's files, OPENS_IN_FLIGHT at a time (on network storage each open is a round trip),
+ * each with POSIX_FADV_RANDOM: our own preads then bring exactly the chunk, the WILLNEED before each
+ * one being the readahead. Outcomes in image order; null for files not reached before an abort.
+ * On an unexpected error every fd opened so far is closed.
+ */
+async function openAll(rootFd: number, images: readonly ImageFile[], compareInode: boolean, signal: AbortSignal): Promise<(OpenOutcome | null)[]> {
+	const outcomes: (OpenOutcome | null)[] = images.map(() => null);
+	// Every fd stays open until the end of the run: the files beyond the limit are skipped, so the
+	// record, the status file and Node itself still get fds.
+	const budget = openFileBudget();
+	const overBudget: OpenOutcome = { ok: false, reason: `not opened: ${budget} files already held open, as many as the open-file limit (RLIMIT_NOFILE) leaves room for` };
+	let slots = budget;
+	let next = 0;
+	let failed = false;
+	const worker = async (): Promise<void> => {
+		while (!signal.aborted && !failed && next < images.length) {
+			const i = next++;
+			if (slots <= 0) {
+				outcomes[i] = overBudget;
+				continue;
+			}
+			slots--;
+			try {
+				const outcome = await openInRoot(rootFd, images[i]!, compareInode);
+				outcomes[i] = outcome;
+				if (outcome.ok) await native().fadvise(outcome.file.fd, 0, 0, native().advice.RANDOM);
+				else slots++;
+			} catch (err) {
+				failed = true;
+				throw err;
+			}
+		}
+	};
+	const results = await Promise.allSettled(Array.from({ length: Math.min(OPENS_IN_FLIGHT, images.length) }, worker));
+	const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+	if (failure) {
+		await Promise.all(outcomes.map((o) => (o?.ok ? closeFd(o.file.fd) : undefined)));
+		throw failure.reason;
+	}
+	return outcomes;
 }
 
 async function fetchPlan(req: PrefetchRequest, files: FetchFile[], planFiles: PlanFile[], pageSize: number, skipped: PrefetchSummary['skipped']): Promise<PrefetchSummary> {
@@ -133,6 +180,17 @@ async function fetchPlan(req: PrefetchRequest, files: FetchFile[], planFiles: Pl
 	recorder.event({ kind: 'summary', ...summary });
 	recorder.status(describe(summary, planFiles.length, filesSkipped, stopped ? `stopped (${stopped})` : 'done'));
 	return { ...summary, skipped };
+}
+
+/** How many more fds the run may hold: the soft RLIMIT_NOFILE minus the fds in use and FD_RESERVE. */
+function openFileBudget(): number {
+	try {
+		const limit = Number(/^Max open files\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1]);
+		if (!Number.isSafeInteger(limit)) return Infinity; // "unlimited"
+		return Math.max(0, limit - readdirSync('/proc/self/fd').length - FD_RESERVE);
+	} catch {
+		return Infinity;
+	}
 }
 
 function emptyTotals(): Totals {

@@ -2,12 +2,14 @@
 // errors shaped like Node's, and the engine's chunking making a large range fully resident.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { native, isSystemError } from '../hooks/native.js';
 import { runPrefetch } from '../hooks/prefetch.js';
 import { Recorder } from '../hooks/record.js';
 import { deviceReadaheadBytes, readaheadCapBytes } from '../hooks/readahead-cap.js';
+import { projectRoot } from '../tools/project.js';
 import { testUnless } from './support.js';
 import { diskTempDir, evict, hot, image, imageFile, ones, residency, writeFile, PAGE } from './prefetch-support.js';
 
@@ -101,6 +103,32 @@ test('the engine makes a 64 MiB hot range fully resident, in chunks no larger th
 	const chunks = readFileSync(rec, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; count: number; start: number; seq: number }).filter((e) => e.kind === 'chunk');
 	assert.ok(chunks.every((c) => c.count <= cap), 'no chunk above the cap');
 	assert.is(chunks.find((c) => c.seq === 0)?.start, (10 * MiB) / PAGE, 'the first chunk starts at the fd offset');
+});
+
+test('more files than the open-file limit allows: the excess is skipped, the run and its status file still work', async () => {
+	const dir = path.join(base, 'many');
+	mkdirSync(dir);
+	const FILES = 300;
+	for (let i = 0; i < FILES; i++) writeFileSync(path.join(dir, String(i)), Buffer.alloc(PAGE, i));
+	const dist = path.join(projectRoot, 'dist');
+	// A child with RLIMIT_NOFILE 256: the engine must keep fds back for its record and status file.
+	const script = `
+		import { runPrefetch } from '${dist}/hooks/prefetch.js';
+		import { Recorder } from '${dist}/hooks/record.js';
+		import { image, imageFile, hot } from '${dist}/test/prefetch-support.js';
+		const dir = process.env.DIR;
+		const files = Array.from({ length: ${FILES} }, (_, i) => imageFile(dir + '/' + i, dir + '/' + i, [hot(0, 1)]));
+		const recorder = new Recorder([dir + '.jsonl'], dir + '.status');
+		const s = await runPrefetch({ image: image(files), imageLabel: 'test', root: '/', config: { workers: 2, bandwidth: 0, activate: false }, recorder, signal: new AbortController().signal });
+		recorder.close();
+		console.log(JSON.stringify({ planned: s.filesPlanned, skipped: s.skipped.map((k) => k.reason) }));`;
+	const child = spawnSync('sh', ['-c', 'ulimit -n 256 && exec "$0" --input-type=module -e "$1"', process.execPath, script], { env: { ...process.env, DIR: dir }, encoding: 'utf8' });
+	assert.is(child.status, 0, child.stderr);
+	const out = JSON.parse(child.stdout) as { planned: number; skipped: string[] };
+	assert.ok(out.planned >= 64 && out.planned < 256, `${out.planned} files planned under a limit of 256 fds`);
+	assert.is(out.planned + out.skipped.length, FILES);
+	assert.ok(out.skipped.every((r) => /open-file limit \(RLIMIT_NOFILE\)/.test(r)), out.skipped[0]);
+	assert.match(readFileSync(`${dir}.status`, 'utf8'), new RegExp(`^hotcache: prefetch done: .* ${out.planned} files, ${out.skipped.length} skipped`));
 });
 
 /** Active(file) in bytes from /proc/meminfo. */
