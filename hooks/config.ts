@@ -8,6 +8,11 @@ export const DEFAULT_STATE_DIR = '/var/lib/criu-hotcache';
 export const DEFAULT_WORKERS = 8;
 export const MAX_WORKERS = 64;
 
+/** libuv threads for `workers` chunks in flight: one each, and two for the opens and cachestat calls (as in the action script). */
+export function threadPoolSize(workers: number): number {
+	return workers + 2;
+}
+
 export interface Config {
 	stateDir: string;
 	workers: number;

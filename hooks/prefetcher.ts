@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
 import { readImageFile } from './load-image.js';
 import { runPrefetch } from './prefetch.js';
-import { Recorder, writeStatus } from './record.js';
+import { createExclusive, Recorder, writeStatus } from './record.js';
 import { pruneRestores, restoreFiles } from './state-dir.js';
 
 /** How long to wait for the restored init pid: a restore that takes longer is not worth prefetching for. */
@@ -54,9 +54,15 @@ async function main(): Promise<void> {
 		writeStatus(statusFile, `hotcache: nothing prefetched: ${(err as Error).message}`);
 		throw err;
 	}
-	process.env.UV_THREADPOOL_SIZE = String(config.workers + 1);
 	const controller = new AbortController();
 	process.on('SIGTERM', () => controller.abort('SIGTERM'));
+	// Who runs for this restore, for the action script's claim and for pruning. O_EXCL: one per restore.
+	try {
+		createExclusive(path.join(dir, restoreFiles.pid), `${process.pid}\n`);
+	} catch (err) {
+		writeStatus(statusFile, `hotcache: nothing prefetched: ${(err as Error).message}`);
+		throw err;
+	}
 
 	const recorder = openRecorder(path.join(dir, restoreFiles.record), config.record, statusFile);
 	try {

@@ -1,7 +1,7 @@
 // What the prefetcher did, as JSON lines: in the restore's state directory and, when the operator
 // asks (HOTCACHE_RECORD / --record), in a second file. Written synchronously so that a SIGTERM or a
 // crash leaves every event up to that point on disk. One-line status for CRIU's log beside it.
-import { closeSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { Phase } from './plan.js';
 
 export interface Totals {
@@ -33,7 +33,7 @@ export class Recorder {
 		files: string[],
 		private readonly statusFile: string | null,
 	) {
-		this.fds = files.map((f) => openSync(f, 'a', 0o600));
+		this.fds = files.map((f) => openSync(f, APPEND, 0o600));
 	}
 
 	event(e: RecordEvent): void {
@@ -50,10 +50,26 @@ export class Recorder {
 	}
 }
 
+// Root writes in the state directory: never through a symlink, never into a file someone else made.
+const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW;
+
+/** Creates `file` with `text`; fails if anything (a symlink included) is already there. */
+export function createExclusive(file: string, text: string): void {
+	const fd = openSync(file, NEW_FILE, 0o600);
+	try {
+		writeSync(fd, text);
+	} finally {
+		closeSync(fd);
+	}
+}
+
 /** Replaces the one-line status atomically: post-resume may read it at any moment. */
 export function writeStatus(file: string, text: string): void {
-	writeFileSync(`${file}.tmp`, text + '\n', { mode: 0o600 });
-	renameSync(`${file}.tmp`, file);
+	const tmp = `${file}.${process.pid}.tmp`;
+	rmSync(tmp, { force: true }); // a leftover of this pid's predecessor; unlinking a symlink follows nothing
+	createExclusive(tmp, text + '\n');
+	renameSync(tmp, file);
 }
 
 const MB = 1e6;

@@ -10,6 +10,7 @@ export const KEEP_RESTORES = 16;
 export const restoreFiles = {
 	image: 'hotcache.img',
 	initPid: 'init-pid',
+	pid: 'prefetcher.pid',
 	record: 'record.jsonl',
 	status: 'status',
 } as const;

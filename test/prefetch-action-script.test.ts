@@ -44,16 +44,48 @@ function restoreDirs(state: string): string[] {
 	return existsSync(dir) ? readdirSync(dir).map((d) => path.join(dir, d)) : [];
 }
 
-/** Waits (bounded) for the detached prefetcher of a restore directory to finish; kills it by pid if it does not. */
-async function reap(dir: string): Promise<string> {
-	const status = path.join(dir, 'status');
-	for (let i = 0; i < 200 && !/done|nothing prefetched/.test(existsSync(status) ? readFileSync(status, 'utf8') : ''); i++) {
-		await new Promise((r) => setTimeout(r, 50));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The detached prefetcher of a restore directory, from the pid file it writes, once it has written it. */
+async function prefetcherPid(dir: string): Promise<number | null> {
+	const file = path.join(dir, 'prefetcher.pid');
+	for (let i = 0; i < 200; i++) {
+		const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+		if (text.endsWith('\n')) return Number(text);
+		await sleep(50);
 	}
-	const record = path.join(dir, 'record.jsonl');
-	const start = existsSync(record) ? (JSON.parse(readFileSync(record, 'utf8').split('\n')[0]!) as { pid?: number }) : {};
-	if (start.pid && existsSync(`/proc/${start.pid}`)) process.kill(start.pid, 'SIGTERM');
-	return existsSync(status) ? readFileSync(status, 'utf8').trim() : '';
+	return null;
+}
+
+/** True while `pid` is the prefetcher of `dir` (not a reused pid). */
+function running(pid: number, dir: string): boolean {
+	try {
+		return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(dir);
+	} catch {
+		return false;
+	}
+}
+
+/** Stops the prefetcher of `dir` if it still runs (by its pid only), and waits (bounded) until it has gone. */
+async function stop(dir: string): Promise<void> {
+	const pid = existsSync(path.join(dir, 'prefetcher.pid')) ? await prefetcherPid(dir) : null;
+	if (pid === null || !running(pid, dir)) return;
+	process.kill(pid, 'SIGTERM');
+	for (let i = 0; i < 100 && running(pid, dir); i++) await sleep(50);
+	if (running(pid, dir)) process.kill(pid, 'SIGKILL');
+}
+
+/** Waits (bounded) for the prefetcher of a restore directory to write its verdict; returns the status line. */
+async function finished(dir: string): Promise<string> {
+	const status = path.join(dir, 'status');
+	const read = (): string => (existsSync(status) ? readFileSync(status, 'utf8').trim() : '');
+	for (let i = 0; i < 200 && !/done|nothing prefetched/.test(read()); i++) await sleep(50);
+	return read();
+}
+
+/** Its tasks' count: the pool's threads are named alike on Node 20 ("node"), so they are counted by difference. */
+function threads(pid: number): number {
+	return readdirSync(`/proc/${pid}/task`).length;
 }
 
 test('actions it does not use exit 0 at once and print nothing', async () => {
@@ -74,8 +106,32 @@ test('pre-restore starts one prefetcher per restore; later actions record the in
 	assert.ok(dir, 'a restore directory');
 	assert.is(restoreDirs(r.state).length, 1);
 	assert.is(readFileSync(path.join(dir!, 'init-pid'), 'utf8'), '4242\n');
-	assert.equal(readFileSync(path.join(dir!, 'hotcache.img')), valid, 'the image is copied');
-	assert.match(await reap(dir!), /^hotcache: prefetch done: .* of 16 asked/);
+	try {
+		assert.equal(readFileSync(path.join(dir!, 'hotcache.img')), valid, 'the image is copied');
+		assert.match(await finished(dir!), /^hotcache: prefetch done: .* of 16 asked/);
+	} finally {
+		await stop(dir!);
+	}
+});
+
+test('HOTCACHE_WORKERS sizes the prefetcher\'s libuv pool: the script starts node with UV_THREADPOOL_SIZE', async () => {
+	// A reference Node with a pool of one thread, started: what a Node has besides its pool.
+	const probe = "require('fs').readFile('/proc/self/stat',()=>console.log(require('fs').readdirSync('/proc/self/task').length))";
+	const others = Number((await run(process.execPath, ['-e', probe], { env: { ...process.env, UV_THREADPOOL_SIZE: '1' } })).stdout) - 1;
+	const big = path.join(base, 'big');
+	writeFile(big, 16 << 20);
+	writeFileSync(path.join(imgDir, 'hotcache.img'), encodeImage(image([imageFile(big, big, [hot(0, 4096)])])));
+	// 1 MB/s: it is still running when its threads are counted.
+	const r = await actions('threads', ['pre-restore'], { HOTCACHE_WORKERS: '8', HOTCACHE_BANDWIDTH: '1' });
+	const [dir] = restoreDirs(r.state);
+	assert.ok(dir, r.stdout);
+	try {
+		const pid = await prefetcherPid(dir!);
+		assert.ok(pid !== null && running(pid, dir!), `no prefetcher running: ${r.stdout}`);
+		assert.ok(threads(pid!) - others >= 8, `${threads(pid!)} tasks, ${others} of them outside the pool`);
+	} finally {
+		await stop(dir!);
+	}
 });
 
 test('a bad header is reported in the log, nothing is started; strict mode makes it fail the restore', async () => {

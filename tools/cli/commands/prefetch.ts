@@ -1,9 +1,11 @@
 // `hotcache prefetch`: runs the restore side's prefetch engine by hand on an image directory.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError, UsageError, type Command } from '../command.js';
-import { ConfigError, loadConfig, MAX_WORKERS, parseBandwidth } from '../../../hooks/config.js';
+import { ConfigError, loadConfig, MAX_WORKERS, parseBandwidth, threadPoolSize } from '../../../hooks/config.js';
 import { readImageFile } from '../../../hooks/load-image.js';
 import { runPrefetch, type PrefetchSummary } from '../../../hooks/prefetch.js';
 import { describe, Recorder } from '../../../hooks/record.js';
@@ -42,6 +44,21 @@ function jsonSummary(imageDir: string, root: string, s: PrefetchSummary): object
 	};
 }
 
+/**
+ * libuv sizes its thread pool once, when Node starts (the module loader already uses it): setting
+ * UV_THREADPOOL_SIZE now would change nothing, so the command runs again in a Node started with it.
+ * A signal sent to this process is passed on; the child's exit code or signal becomes ours.
+ */
+async function rerunWithPool(size: number): Promise<number> {
+	const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, UV_THREADPOOL_SIZE: String(size) } });
+	const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
+	process.on('SIGINT', forward).on('SIGTERM', forward);
+	const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+	process.off('SIGINT', forward).off('SIGTERM', forward);
+	if (signal) process.kill(process.pid, signal);
+	return code ?? 1;
+}
+
 export const prefetchCommand: Command = {
 	name: 'prefetch',
 	summary: "prefetch an image directory's hot pages now (the engine the action script starts)",
@@ -76,8 +93,7 @@ export const prefetchCommand: Command = {
 			throw err;
 		}
 		if (values['no-activate']) config.activate = false;
-		// The pool must be sized before its first use: one thread per worker, one for the rest.
-		process.env.UV_THREADPOOL_SIZE = String(config.workers + 1);
+		if (process.env.UV_THREADPOOL_SIZE === undefined) return rerunWithPool(threadPoolSize(config.workers));
 
 		const imageFile = path.join(imageDir, IMAGE_FILE);
 		if (!existsSync(imageFile)) throw new CliError('no-image', `${imageFile} does not exist`);
