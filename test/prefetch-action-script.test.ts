@@ -157,6 +157,11 @@ test('no image: one line, exit 0; HOTCACHE_DISABLE (variable or file): silence',
 	writeFileSync(conf, '# restore side\nHOTCACHE_DISABLE = yes   # for now\n');
 	const offByFile = await actions('off-file', ['pre-restore'], { HOTCACHE_CONFIG: conf });
 	assert.is(offByFile.stdout, 'rc=0\n');
+	// A last line without its newline counts too.
+	writeFileSync(conf, 'HOTCACHE_WORKERS=2\nHOTCACHE_DISABLE=1');
+	const lastLine = await actions('off-last-line', ['pre-restore'], { HOTCACHE_CONFIG: conf });
+	assert.is(lastLine.stdout, 'rc=0\n');
+	assert.equal(restoreDirs(lastLine.state), []);
 });
 
 test('the state directory keeps the 16 newest restores, and always the current one', () => {
