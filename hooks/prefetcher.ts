@@ -64,7 +64,13 @@ async function main(): Promise<void> {
 		throw err;
 	}
 
-	const recorder = openRecorder(path.join(dir, restoreFiles.record), config.record, statusFile);
+	let recorder: Recorder;
+	try {
+		recorder = openRecorder(path.join(dir, restoreFiles.record), config.record, statusFile);
+	} catch (err) {
+		writeStatus(statusFile, `hotcache: nothing prefetched: ${(err as Error).message}`);
+		throw err;
+	}
 	try {
 		const loaded = await readImageFile(path.join(dir, restoreFiles.image));
 		if (!loaded.ok) {

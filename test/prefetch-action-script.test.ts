@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { encodeImage } from '../proto/image.js';
@@ -179,6 +179,28 @@ test('the state directory keeps the 16 newest restores, and always the current o
 	assert.equal(removed, ['101.1', '102.1', '103.1']);
 	assert.ok(existsSync(current));
 	assert.ok(existsSync(path.join(state, 'restores', 'not-a-restore')), 'only restore directories are touched');
+});
+
+test('the state directory is made for root only; one another user could write, or a symlink, is refused', async () => {
+	writeFileSync(path.join(imgDir, 'hotcache.img'), valid);
+	const fresh = await actions('fresh', ['pre-restore']);
+	const [dir] = restoreDirs(fresh.state);
+	try {
+		for (const d of [fresh.state, path.join(fresh.state, 'restores'), dir!]) assert.is(statSync(d).mode & 0o777, 0o700, d);
+		assert.is(statSync(path.join(dir!, 'claimed')).mode & 0o777, 0o600);
+	} finally {
+		await stop(dir!);
+	}
+	const open = path.join(base, 'open');
+	mkdirSync(path.join(open, 'restores'), { recursive: true, mode: 0o700 });
+	chmodSync(path.join(open, 'restores'), 0o1777);
+	const refused = await actions('open', ['pre-restore', 'post-restore'], { HOTCACHE_STATE_DIR: open });
+	assert.match(refused.stdout, /^hotcache: refusing the state directory: .* no other user can write; nothing is prefetched for this restore\nrc=0\nrc=0\n$/);
+	assert.equal(readdirSync(path.join(open, 'restores')), []);
+	const link = path.join(base, 'link');
+	symlinkSync(fresh.state, link);
+	const linked = await actions('link', ['pre-restore'], { HOTCACHE_STATE_DIR: link, HOTCACHE_STRICT: '1' });
+	assert.match(linked.stdout, /refusing the state directory.*\nrc=1\n$/);
 });
 
 test('a failure after the claim leaves its reason for post-resume', async () => {

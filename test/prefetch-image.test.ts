@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { encodeImage, HEADER_BYTES, MAGIC } from '../proto/image.js';
@@ -80,6 +80,27 @@ test('files that cannot be used are skipped one by one with their reason; the re
 	assert.match(skips[1]!, /not found in the root \(ENOENT from openat2\)/);
 	assert.match(skips[2]!, /size changed: captured 4096 bytes, now 32768/);
 	assert.match(out.status, /^hotcache: prefetch done: .* of 8 asked; .* 1 files, 3 skipped$/);
+});
+
+test('the record and the status are never written through a symlink', async () => {
+	const state = path.join(base, 'symlinked');
+	const dir = path.join(state, 'restores', '1.1');
+	mkdirSync(dir, { recursive: true });
+	writeFileSync(path.join(dir, 'hotcache.img'), valid);
+	const victim = path.join(base, 'victim');
+	writeFileSync(victim, 'untouched\n');
+	symlinkSync(victim, path.join(dir, 'record.jsonl'));
+	const failed = await run(process.execPath, [path.join(projectRoot, 'dist/hooks/prefetcher.js'), dir], { env: { ...process.env, HOTCACHE_STATE_DIR: state, HOTCACHE_RECORD: '' }, timeout: 30_000 }).then(() => false, () => true);
+	assert.ok(failed, 'the prefetcher exits 1');
+	assert.is(readFileSync(victim, 'utf8'), 'untouched\n');
+	assert.match(readFileSync(path.join(dir, 'status'), 'utf8'), /^hotcache: nothing prefetched: ELOOP/);
+	rmSync(path.join(dir, 'status'));
+	symlinkSync(victim, path.join(dir, 'status'));
+	rmSync(path.join(dir, 'record.jsonl'));
+	rmSync(path.join(dir, 'prefetcher.pid'));
+	await run(process.execPath, [path.join(projectRoot, 'dist/hooks/prefetcher.js'), dir], { env: { ...process.env, HOTCACHE_STATE_DIR: state, HOTCACHE_RECORD: '' }, timeout: 30_000 });
+	assert.is(readFileSync(victim, 'utf8'), 'untouched\n', 'the status replaces the link, not its target');
+	assert.match(readFileSync(path.join(dir, 'status'), 'utf8'), /^hotcache: prefetch done/);
 });
 
 test('SIGTERM stops the prefetcher cleanly, even while it waits for the bandwidth cap', async () => {
