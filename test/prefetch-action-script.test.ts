@@ -26,10 +26,10 @@ interface Run {
 	state: string;
 }
 
-/** Runs the script once per action, all from one parent shell; returns the output of them all. */
-async function actions(name: string, list: string[], env: Record<string, string> = {}): Promise<Run> {
+/** Runs the script once per action, all from one parent shell (after `prelude`, run by that shell); returns the output of them all. */
+async function actions(name: string, list: string[], env: Record<string, string> = {}, prelude = ''): Promise<Run> {
 	const state = path.join(base, name);
-	const calls = list.map((a) => `CRTOOLS_SCRIPT_ACTION=${a} ${script}; echo "rc=$?"`).join('; ');
+	const calls = prelude + list.map((a) => `CRTOOLS_SCRIPT_ACTION=${a} ${script}; echo "rc=$?"`).join('; ');
 	try {
 		const r = await run('/bin/sh', ['-c', calls], { env: { ...process.env, HOTCACHE_STATE_DIR: state, HOTCACHE_RECORD: '', HOTCACHE_CONFIG: '/nonexistent', CRTOOLS_IMAGE_DIR: imgDir, CRTOOLS_INIT_PID: '4242', ...env } });
 		return { code: 0, stdout: r.stdout, state };
@@ -201,6 +201,30 @@ test('the state directory is made for root only; one another user could write, o
 	symlinkSync(fresh.state, link);
 	const linked = await actions('link', ['pre-restore'], { HOTCACHE_STATE_DIR: link, HOTCACHE_STRICT: '1' });
 	assert.match(linked.stdout, /refusing the state directory.*\nrc=1\n$/);
+});
+
+/** Shell run by the parent shell (criu's stand-in): its restore directory, made by hand, in $d. */
+const ownRestoreDir = 'read -r s </proc/$$/stat; set -- ${s##*) }; d=$HOTCACHE_STATE_DIR/restores/$$.${20}; mkdir -p "$d"; ';
+
+test('a claim whose launcher was killed before the launch is reported, then taken over by the next pre-restore', async () => {
+	writeFileSync(path.join(imgDir, 'hotcache.img'), valid);
+	// The claim of a launcher that is gone (a pid that has exited), which never reached the launch.
+	const killed = ownRestoreDir + 'sh -c "exit 0" & dead=$!; wait; echo "action-script $dead" >"$d/claimed"; ';
+	const r = await actions('killed', ['post-resume', 'pre-restore', 'pre-restore'], {}, killed);
+	const [dir] = restoreDirs(r.state);
+	try {
+		const lines = r.stdout.trim().split('\n');
+		assert.match(lines[0]!, /^hotcache: the launcher that claimed this restore \(pid \d+\) was stopped before it started the prefetcher; nothing is prefetched/);
+		assert.match(lines[2]!, /^hotcache: the launcher that claimed this restore \(pid \d+\) was stopped before it started the prefetcher: starting it now$/);
+		assert.match(lines[3]!, /^hotcache: prefetcher started for /);
+		assert.is(lines[5], 'hotcache: a prefetcher was already started for this restore', 'taken over once');
+		assert.match(await finished(dir!), /^hotcache: prefetch done: .* of 16 asked/);
+	} finally {
+		await stop(dir!);
+	}
+	// A claim whose launcher is alive (here: the parent shell) is left alone.
+	const alive = await actions('alive', ['pre-restore', 'post-resume'], {}, ownRestoreDir + 'echo "action-script $$" >"$d/claimed"; ');
+	assert.match(alive.stdout, /^hotcache: a prefetcher was already started for this restore\nrc=0\nhotcache: the prefetcher is still starting/);
 });
 
 test('a failure after the claim leaves its reason for post-resume', async () => {
