@@ -227,6 +227,23 @@ test('a claim whose launcher was killed before the launch is reported, then take
 	assert.match(alive.stdout, /^hotcache: a prefetcher was already started for this restore\nrc=0\nhotcache: the prefetcher is still starting/);
 });
 
+test('a symlinked image is refused; a claim that cannot be created is reported with its reason', async () => {
+	const elsewhere = path.join(base, 'elsewhere.img');
+	writeFileSync(elsewhere, valid);
+	rmSync(path.join(imgDir, 'hotcache.img'), { force: true });
+	symlinkSync(elsewhere, path.join(imgDir, 'hotcache.img'));
+	const linked = await actions('img-link', ['pre-restore']);
+	assert.match(linked.stdout, /^hotcache: .*hotcache.img is a symlink: refused; nothing is prefetched for this restore\nrc=0\n$/);
+	assert.equal(restoreDirs(linked.state), []);
+	rmSync(path.join(imgDir, 'hotcache.img'));
+	writeFileSync(path.join(imgDir, 'hotcache.img'), valid);
+	// An immutable restore directory: even root cannot create the claim (EPERM).
+	const r = await actions('immutable', ['pre-restore', 'post-resume'], {}, ownRestoreDir + 'chattr +i "$d"; ');
+	const [dir] = restoreDirs(r.state);
+	await run('chattr', ['-i', dir!]);
+	assert.match(r.stdout, /^hotcache: cannot create .*\/claimed: Operation not permitted; nothing is prefetched for this restore\nrc=0\nrc=0\n$/);
+});
+
 test('a failure after the claim leaves its reason for post-resume', async () => {
 	writeFileSync(path.join(imgDir, 'hotcache.img'), valid);
 	const r = await actions('nonode', ['pre-restore', 'post-resume'], { HOTCACHE_NODE: '/nonexistent/node' });
