@@ -2,7 +2,7 @@
 // turn (the parent stands in for criu: the restore is keyed by the parent's pid and start time).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -164,21 +164,31 @@ test('no image: one line, exit 0; HOTCACHE_DISABLE (variable or file): silence',
 	assert.equal(restoreDirs(lastLine.state), []);
 });
 
-test('the state directory keeps the 16 newest restores, and always the current one', () => {
+test('the state directory keeps the 16 newest restores, the current one, and those still in use', async () => {
 	const state = path.join(base, 'prune');
-	const names = Array.from({ length: 20 }, (_, i) => `${100 + i}.1`);
-	names.forEach((name, i) => {
-		const dir = path.join(state, 'restores', name);
-		mkdirSync(dir, { recursive: true });
-		const t = new Date(Date.now() - (100 - i) * 1000); // 100.1 oldest, 119.1 newest
-		utimesSync(dir, t, t);
-	});
-	writeFileSync(path.join(state, 'restores', 'not-a-restore'), '');
-	const current = path.join(state, 'restores', '100.1'); // the oldest, but in use
-	const removed = pruneRestores(state, current).map((d) => path.basename(d)).sort();
-	assert.equal(removed, ['101.1', '102.1', '103.1']);
-	assert.ok(existsSync(current));
-	assert.ok(existsSync(path.join(state, 'restores', 'not-a-restore')), 'only restore directories are touched');
+	const restores = path.join(state, 'restores');
+	const stat = readFileSync('/proc/self/stat', 'utf8');
+	const self = `${process.pid}.${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`; // a live "criu"
+	const reused = `${process.pid}.1`; // the same pid, another start time: that criu is gone
+	const names = [self, '200.1', reused, ...Array.from({ length: 20 }, (_, i) => `${100 + i}.1`)];
+	// 200.1's prefetcher still runs (its command line names the directory).
+	const prefetcher = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)', path.join(restores, '200.1')], { stdio: 'ignore' });
+	try {
+		names.forEach((name, i) => {
+			const dir = path.join(restores, name);
+			mkdirSync(dir, { recursive: true });
+			if (name === '200.1') writeFileSync(path.join(dir, 'prefetcher.pid'), `${prefetcher.pid}\n`);
+			const t = new Date(Date.now() - (100 - i) * 1000); // self oldest, then 200.1, reused, 100.1 ... 119.1 newest
+			utimesSync(dir, t, t);
+		});
+		writeFileSync(path.join(restores, 'not-a-restore'), '');
+		const current = path.join(restores, '100.1'); // old, but in use
+		const removed = pruneRestores(state, current).map((d) => path.basename(d)).sort();
+		assert.equal(removed, ['101.1', '102.1', '103.1', reused].sort());
+		for (const kept of [current, path.join(restores, self), path.join(restores, '200.1'), path.join(restores, 'not-a-restore')]) assert.ok(existsSync(kept), kept);
+	} finally {
+		prefetcher.kill();
+	}
 });
 
 test('the state directory is made for root only; one another user could write, or a symlink, is refused', async () => {
