@@ -1,8 +1,9 @@
 // Restore-side configuration: /etc/criu/hotcache.conf (KEY=VALUE lines, the same names as the
 // environment variables), overridden by the environment. Documented in hooks/README.md.
+// HOTCACHE_STRICT and HOTCACHE_DISABLE are the action script's alone: the prefetcher ignores them.
 import { readFileSync } from 'node:fs';
 
-export const CONFIG_FILE = '/etc/criu/hotcache.conf';
+const CONFIG_FILE = '/etc/criu/hotcache.conf';
 export const DEFAULT_STATE_DIR = '/var/lib/criu-hotcache';
 /** Measured on this machine (hooks/README.md): throughput stops growing beyond this on a local disk. */
 export const DEFAULT_WORKERS = 8;
@@ -20,8 +21,6 @@ export interface Config {
 	bandwidth: number;
 	/** Second read of the hot pages so they land on the active list. */
 	activate: boolean;
-	strict: boolean;
-	disable: boolean;
 	/** An extra copy of the record, for the operator or the benchmark. */
 	record: string | null;
 }
@@ -31,13 +30,13 @@ export class ConfigError extends Error {
 }
 
 /** KEY=VALUE lines; '#' starts a comment; no shell expansion of any kind. */
-export function parseConfigFile(text: string): Record<string, string> {
+export function parseConfigFile(text: string, file: string = CONFIG_FILE): Record<string, string> {
 	const out: Record<string, string> = {};
 	for (const line of text.split('\n')) {
 		const trimmed = line.replace(/#.*/, '').trim();
 		if (!trimmed) continue;
 		const eq = trimmed.indexOf('=');
-		if (eq <= 0) throw new ConfigError(`${CONFIG_FILE}: line ${JSON.stringify(line)} is not KEY=VALUE`);
+		if (eq <= 0) throw new ConfigError(`${file}: line ${JSON.stringify(line)} is not KEY=VALUE`);
 		out[trimmed.slice(0, eq).trim()] = trimmed.slice(eq + 1).trim();
 	}
 	return out;
@@ -45,7 +44,7 @@ export function parseConfigFile(text: string): Record<string, string> {
 
 function readConfigFile(file: string): Record<string, string> {
 	try {
-		return parseConfigFile(readFileSync(file, 'utf8'));
+		return parseConfigFile(readFileSync(file, 'utf8'), file);
 	} catch (err) {
 		if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
 		throw err;
@@ -84,8 +83,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file: string = 
 		workers: integer(merged.HOTCACHE_WORKERS, 'HOTCACHE_WORKERS', DEFAULT_WORKERS, 1, MAX_WORKERS),
 		bandwidth: parseBandwidth(merged.HOTCACHE_BANDWIDTH, 'HOTCACHE_BANDWIDTH'),
 		activate: flag(merged.HOTCACHE_ACTIVATE, 'HOTCACHE_ACTIVATE', true),
-		strict: flag(merged.HOTCACHE_STRICT, 'HOTCACHE_STRICT', false),
-		disable: flag(merged.HOTCACHE_DISABLE, 'HOTCACHE_DISABLE', false),
 		record: merged.HOTCACHE_RECORD || null,
 	};
 }

@@ -10,7 +10,7 @@ const dir = diskTempDir('config');
 const file = path.join(dir, 'hotcache.conf');
 
 test('defaults when there is no file and no variable', () => {
-	assert.equal(loadConfig({}, path.join(dir, 'absent.conf')), { stateDir: DEFAULT_STATE_DIR, workers: DEFAULT_WORKERS, bandwidth: 0, activate: true, strict: false, disable: false, record: null });
+	assert.equal(loadConfig({}, path.join(dir, 'absent.conf')), { stateDir: DEFAULT_STATE_DIR, workers: DEFAULT_WORKERS, bandwidth: 0, activate: true, record: null });
 });
 
 test('the file sets values, the environment wins, nothing in it is executed', () => {
@@ -26,9 +26,17 @@ test('the file sets values, the environment wins, nothing in it is executed', ()
 
 test('bad values and lines are refused with the name at fault', () => {
 	assert.throws(() => loadConfig({ HOTCACHE_WORKERS: '0' }, file), (e: Error) => e instanceof ConfigError && /HOTCACHE_WORKERS=0: expected an integer from 1 to 64/.test(e.message));
-	assert.throws(() => loadConfig({ HOTCACHE_STRICT: 'maybe' }, file), /HOTCACHE_STRICT=maybe: expected 1 or 0/);
+	assert.throws(() => loadConfig({ HOTCACHE_ACTIVATE: 'maybe' }, file), /HOTCACHE_ACTIVATE=maybe: expected 1 or 0/);
 	assert.throws(() => loadConfig({ HOTCACHE_BANDWIDTH: '-1' }, file), /HOTCACHE_BANDWIDTH=-1/);
 	assert.throws(() => parseConfigFile('just words'), /is not KEY=VALUE/);
+});
+
+test('the action script\'s own keys never stop the prefetcher; an empty value is unset', () => {
+	writeFileSync(file, 'HOTCACHE_STRICT=maybe\nHOTCACHE_DISABLE=sometimes\nHOTCACHE_WORKERS=\nHOTCACHE_ACTIVATE=\n');
+	const c = loadConfig({ HOTCACHE_BANDWIDTH: '' }, file);
+	assert.is(c.workers, DEFAULT_WORKERS);
+	assert.is(c.activate, true);
+	assert.is(c.bandwidth, 0);
 });
 
 test.run();
