@@ -1,8 +1,9 @@
 // `hotcache prefetch` as a user runs it: the real bin file, on an evicted file on the real disk.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { encodeImage } from '../proto/image.js';
@@ -57,6 +58,35 @@ test('a corrupt image is an error with a stable code; bad options are usage erro
 	const usage = await hotcache('prefetch', imgDir, '--workers', 'many');
 	assert.is(usage.code, 2);
 	assert.match(usage.stderr, /--workers must be an integer/);
+});
+
+test('prefetch runs itself again with a libuv pool sized for --workers; a SIGTERM is passed on', async () => {
+	writeFileSync(path.join(imgDir, 'hotcache.img'), encodeImage(image([imageFile(data, data, [hot(0, 1024)])])));
+	await evict(data);
+	const env: NodeJS.ProcessEnv = { ...process.env, HOTCACHE_RECORD: '', HOTCACHE_BANDWIDTH: '1' }; // 1 MB/s: still running when looked at
+	delete env.UV_THREADPOOL_SIZE;
+	const record = path.join(base, 'pool-record.jsonl');
+	const cli = spawn(process.execPath, [bin, 'prefetch', '--json', imgDir, '--workers', '8', '--record', record], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+	const exited = once(cli, 'exit') as Promise<[number | null, string | null]>;
+	let out = '';
+	cli.stdout.on('data', (b: Buffer) => (out += b));
+	try {
+		let child = '';
+		for (let i = 0; i < 200 && !child; i++) {
+			await new Promise((r) => setTimeout(r, 25));
+			child = readFileSync(`/proc/${cli.pid}/task/${cli.pid}/children`, 'utf8').trim();
+		}
+		assert.ok(/^\d+$/.test(child), `one child, got '${child}'`);
+		const childEnv = readFileSync(`/proc/${child}/environ`, 'utf8').split('\0');
+		assert.ok(childEnv.includes('UV_THREADPOOL_SIZE=10'), 'workers + 2 threads');
+		// Once it records its start, its SIGTERM handler is in place: then the parent alone is signalled.
+		for (let i = 0; i < 200 && !/"kind":"start"/.test(existsSync(record) ? readFileSync(record, 'utf8') : ''); i++) await new Promise((r) => setTimeout(r, 25));
+	} finally {
+		cli.kill('SIGTERM');
+	}
+	const [code] = await exited;
+	assert.is(code, 1, 'stopped: exit 1');
+	assert.is((JSON.parse(out) as { stopped: string }).stopped, 'SIGTERM', 'the child got the SIGTERM and stopped cleanly');
 });
 
 test.run();
