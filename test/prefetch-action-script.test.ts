@@ -116,7 +116,7 @@ test('pre-restore starts one prefetcher per restore; later actions record the in
 
 test('HOTCACHE_WORKERS sizes the prefetcher\'s libuv pool: the script starts node with UV_THREADPOOL_SIZE', async () => {
 	// A reference Node with a pool of one thread, started: what a Node has besides its pool.
-	const probe = "require('fs').readFile('/proc/self/stat',()=>console.log(require('fs').readdirSync('/proc/self/task').length))";
+	const probe = "require('fs').readFile('/proc/self/stat',()=>process.stdout.write(String(require('fs').readdirSync('/proc/self/task').length)))";
 	const others = Number((await run(process.execPath, ['-e', probe], { env: { ...process.env, UV_THREADPOOL_SIZE: '1' } })).stdout) - 1;
 	const big = path.join(base, 'big');
 	writeFile(big, 16 << 20);
