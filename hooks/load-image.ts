@@ -5,7 +5,7 @@ import { decodeImage, HEADER_BYTES, ImageError, LIMITS, type HotcacheImage } fro
 
 export type LoadedImage = { ok: true; image: HotcacheImage } | { ok: false; reason: string };
 
-export function loadImage(buf: Uint8Array): LoadedImage {
+function loadImage(buf: Uint8Array): LoadedImage {
 	try {
 		return { ok: true, image: decodeImage(buf) };
 	} catch (err) {

@@ -22,7 +22,7 @@ interface CgroupMount {
 }
 
 /** Memory-controller mounts from /proc/self/mountinfo: cgroup2 and cgroup v1 with the memory option. */
-export function memoryCgroupMounts(mountinfo: string): CgroupMount[] {
+function memoryCgroupMounts(mountinfo: string): CgroupMount[] {
 	const mounts: CgroupMount[] = [];
 	for (const line of mountinfo.split('\n')) {
 		const [left, right] = line.split(' - ');
@@ -39,7 +39,7 @@ export function memoryCgroupMounts(mountinfo: string): CgroupMount[] {
 }
 
 /** This process's cgroup paths from /proc/self/cgroup: v2 ("0::/x") and the v1 memory hierarchy. */
-export function selfCgroups(procCgroup: string): { v1: string | null; v2: string | null } {
+function selfCgroups(procCgroup: string): { v1: string | null; v2: string | null } {
 	let v1: string | null = null;
 	let v2: string | null = null;
 	for (const line of procCgroup.split('\n')) {

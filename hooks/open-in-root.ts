@@ -36,7 +36,7 @@ const WHY: Record<string, string> = {
 };
 
 /** Why the file at hand is not the captured one, or null when it is. */
-export function identityMismatch(file: ImageFile, stat: BigIntStats, compareInode: boolean): string | null {
+function identityMismatch(file: ImageFile, stat: BigIntStats, compareInode: boolean): string | null {
 	const want = file.identity;
 	if (stat.size !== BigInt(want.size)) return `size changed: captured ${want.size} bytes, now ${stat.size}`;
 	// A capture without an mtime (0) proves nothing: only a file whose own mtime is 0 matches it.

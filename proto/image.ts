@@ -122,7 +122,7 @@ export function pageCounts(file: Pick<ImageFile, 'ranges'>): { resident: number;
 }
 
 /** Strips and checks the frame; returns the protobuf payload. */
-export function unframe(buf: Uint8Array): Uint8Array {
+function unframe(buf: Uint8Array): Uint8Array {
 	if (buf.length < HEADER_BYTES) throw new ImageError('truncated', `image is ${buf.length} bytes, shorter than its ${HEADER_BYTES}-byte header`);
 	if (!MAGIC.equals(Buffer.from(buf.subarray(0, MAGIC.length)))) throw new ImageError('bad-magic', 'not a hotcache image (bad magic)');
 	const length = Buffer.from(buf.buffer, buf.byteOffset, buf.length).readUInt32LE(MAGIC.length);

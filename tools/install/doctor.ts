@@ -23,7 +23,7 @@ function readable(file: string): boolean {
 }
 
 /** MGLRU's switch: absent on kernels without it, "0x0000" when off. */
-export function mglruEnabled(): boolean {
+function mglruEnabled(): boolean {
 	try {
 		return Number.parseInt(readFileSync('/sys/kernel/mm/lru_gen/enabled', 'utf8').trim(), 16) !== 0;
 	} catch {

@@ -77,7 +77,7 @@ export function imageView(image: HotcacheImage): ImageView {
 }
 
 /** A compact table: one header line, then one line per file. */
-export function renderTable(view: ImageView): string {
+function renderTable(view: ImageView): string {
 	const sum = (key: 'resident' | 'hot' | 'warm') => view.files.reduce((n, f) => n + f[key], 0);
 	const head =
 		`backend ${view.backend}, ${view.lru} LRU${view.hotWarmExact ? '' : ' (hot and warm not told apart)'}, ` +

@@ -16,7 +16,7 @@ export function captureTool(): string {
 }
 
 /** Runs hotcache-capture with `args`; resolves to the framed image it wrote to stdout. */
-export function runCapture(args: string[]): Promise<Buffer> {
+function runCapture(args: string[]): Promise<Buffer> {
 	const tool = captureTool();
 	try {
 		accessSync(tool, constants.X_OK);
