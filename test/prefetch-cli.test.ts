@@ -77,8 +77,13 @@ test('prefetch runs itself again with a libuv pool sized for --workers; a SIGTER
 			child = readFileSync(`/proc/${cli.pid}/task/${cli.pid}/children`, 'utf8').trim();
 		}
 		assert.ok(/^\d+$/.test(child), `one child, got '${child}'`);
-		const childEnv = readFileSync(`/proc/${child}/environ`, 'utf8').split('\0');
-		assert.ok(childEnv.includes('UV_THREADPOOL_SIZE=10'), 'workers + 2 threads');
+		// Between fork and exec the child still shows the parent's environment: wait for the exec.
+		let pool: string | undefined;
+		for (let i = 0; i < 200 && pool === undefined; i++) {
+			pool = readFileSync(`/proc/${child}/environ`, 'utf8').split('\0').find((v) => v.startsWith('UV_THREADPOOL_SIZE='));
+			if (pool === undefined) await new Promise((r) => setTimeout(r, 25));
+		}
+		assert.is(pool, 'UV_THREADPOOL_SIZE=10', 'workers + 2 threads');
 		// Once it records its start, its SIGTERM handler is in place: then the parent alone is signalled.
 		for (let i = 0; i < 200 && !/"kind":"start"/.test(existsSync(record) ? readFileSync(record, 'utf8') : ''); i++) await new Promise((r) => setTimeout(r, 25));
 	} finally {
