@@ -168,54 +168,71 @@ function rotate(spans: Span[], from: number): Span[] {
 	return after.concat(before);
 }
 
-function chunked(file: number, spans: Span[], cap: number, phase: Phase, out: Chunk[] = []): Chunk[] {
+function* chunked(file: number, spans: Iterable<Span>, cap: number, phase: Phase): Generator<Chunk> {
 	for (const s of spans) {
 		for (let pos = s.start; pos < s.start + s.count; pos += cap) {
-			out.push({ file, start: pos, count: Math.min(cap, s.start + s.count - pos), phase });
+			yield { file, start: pos, count: Math.min(cap, s.start + s.count - pos), phase };
 		}
 	}
-	return out;
+}
+
+/**
+ * The plan's chunks in fetch order, made as they are consumed: a hostile image can describe a file
+ * of 2^40 pages in a few bytes, and its chunks must never all exist at once (see truncateToBudget).
+ */
+export function* chunkStream(files: readonly PlanFile[], options: PlanOptions): Generator<Chunk> {
+	const hot = files.map((f) => new HotPages(ofClass(f.ranges, Hotness.Hot)));
+
+	// resume: one list of chunks per fd (at most resumePages each), then taken round robin so every
+	// resumed reader gets its next pages early.
+	const perFd: Chunk[][] = [];
+	files.forEach((f, i) => {
+		for (const page of f.fdPages) perFd.push([...chunked(i, hot[i]!.claimAfter(page, options.resumePages), f.capPages, 'resume')]);
+	});
+	const rounds = perFd.reduce((most, list) => Math.max(most, list.length), 0);
+	for (let round = 0; round < rounds; round++) {
+		for (const list of perFd) if (round < list.length) yield list[round]!;
+	}
+
+	function* rest(phase: Phase, spansOf: (f: PlanFile, i: number) => Span[]): Generator<Chunk> {
+		for (const [i, f] of files.entries()) yield* chunked(i, rotate(spansOf(f, i), f.fdPages[0] ?? 0), f.capPages, phase);
+	}
+	yield* rest('hot', (_f, i) => hot[i]!.unclaimed());
+	yield* rest('warm', (f) => ofClass(f.ranges, Hotness.Warm));
+	if (options.includeResident) yield* rest('resident', (f) => ofClass(f.ranges, Hotness.Resident));
 }
 
 export function planChunks(files: readonly PlanFile[], options: PlanOptions): Chunk[] {
-	const hot = files.map((f) => new HotPages(ofClass(f.ranges, Hotness.Hot)));
-
-	// resume: one list of chunks per fd, then taken round robin so every resumed reader gets its next pages early.
-	const perFd: Chunk[][] = [];
-	files.forEach((f, i) => {
-		for (const page of f.fdPages) perFd.push(chunked(i, hot[i]!.claimAfter(page, options.resumePages), f.capPages, 'resume'));
-	});
-	const out: Chunk[] = [];
-	const rounds = perFd.reduce((most, list) => Math.max(most, list.length), 0);
-	for (let round = 0; round < rounds; round++) {
-		for (const list of perFd) if (round < list.length) out.push(list[round]!);
-	}
-
-	const rest = (phase: Phase, spansOf: (f: PlanFile, i: number) => Span[]): void => {
-		files.forEach((f, i) => chunked(i, rotate(spansOf(f, i), f.fdPages[0] ?? 0), f.capPages, phase, out));
-	};
-	rest('hot', (_f, i) => hot[i]!.unclaimed());
-	rest('warm', (f) => ofClass(f.ranges, Hotness.Warm));
-	if (options.includeResident) rest('resident', (f) => ofClass(f.ranges, Hotness.Resident));
-	return out;
+	return [...chunkStream(files, options)];
 }
 
-/** The longest prefix of `chunks` within `budgetPages` (the last chunk cut to fit). */
-export function truncateToBudget(chunks: readonly Chunk[], budgetPages: number): { chunks: Chunk[]; leftOutPages: number } {
-	const kept: Chunk[] = [];
-	let left = budgetPages;
-	let leftOutPages = 0;
-	for (const c of chunks) {
-		if (left >= c.count) {
-			kept.push(c);
-			left -= c.count;
-		} else {
-			if (left > 0) kept.push({ ...c, count: left });
-			leftOutPages += c.count - left;
-			left = 0;
+/** How many pages the whole plan holds (every planned page once), without making its chunks. */
+export function plannedPages(files: readonly PlanFile[], options: PlanOptions): number {
+	let pages = 0;
+	for (const f of files) {
+		for (const r of f.ranges) {
+			if (r.hotness !== Hotness.Resident || options.includeResident) pages += r.count;
 		}
 	}
-	return { chunks: kept, leftOutPages };
+	return pages;
+}
+
+/**
+ * The longest prefix of `chunks` within `budgetPages` (the last chunk cut to fit). It stops taking
+ * chunks once the budget is spent, so a stream is never made further than that; what is left out is
+ * `plannedPages` minus what was kept.
+ */
+export function truncateToBudget(chunks: Iterable<Chunk>, budgetPages: number, plannedPages: number): { chunks: Chunk[]; leftOutPages: number } {
+	const kept: Chunk[] = [];
+	const stream = chunks[Symbol.iterator]();
+	for (let left = budgetPages; left > 0; ) {
+		const next = stream.next();
+		if (next.done) break;
+		const c = next.value;
+		kept.push(left >= c.count ? c : { ...c, count: left });
+		left -= Math.min(left, c.count);
+	}
+	return { chunks: kept, leftOutPages: plannedPages - pagesIn(kept) };
 }
 
 export function pagesIn(chunks: readonly Chunk[]): number {

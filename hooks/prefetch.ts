@@ -9,7 +9,7 @@ import { activate, fetchChunks, type ChunkResult, type FetchFile } from './fetch
 import { memoryBudget } from './memory-budget.js';
 import { native } from './native.js';
 import { closeFd, openInRoot, openRoot, type OpenOutcome } from './open-in-root.js';
-import { pagesIn, planChunks, truncateToBudget, type PlanFile } from './plan.js';
+import { chunkStream, pagesIn, plannedPages, truncateToBudget, type PlanFile } from './plan.js';
 import { readaheadCapBytes } from './readahead-cap.js';
 import { describe, type Recorder, type Totals } from './record.js';
 import { TokenBucket } from './token-bucket.js';
@@ -131,9 +131,9 @@ async function openAll(rootFd: number, images: readonly ImageFile[], compareInod
 async function fetchPlan(req: PrefetchRequest, files: FetchFile[], planFiles: PlanFile[], pageSize: number, skipped: PrefetchSummary['skipped']): Promise<PrefetchSummary> {
 	const filesSkipped = skipped.length;
 	const { recorder, config, image } = req;
-	const ordered = planChunks(planFiles, { resumePages: RESUME_BYTES / pageSize, includeResident: image.capture.backend === 'mincore' });
+	const planOptions = { resumePages: RESUME_BYTES / pageSize, includeResident: image.capture.backend === 'mincore' };
 	const budget = memoryBudget();
-	const { chunks, leftOutPages } = truncateToBudget(ordered, Math.floor(budget.bytes / pageSize));
+	const { chunks, leftOutPages } = truncateToBudget(chunkStream(planFiles, planOptions), Math.floor(budget.bytes / pageSize), plannedPages(planFiles, planOptions));
 	recorder.event({ kind: 'budget', budgetBytes: budget.bytes, memAvailable: budget.memAvailable, cgroupHeadroom: budget.cgroupHeadroom, pagesPlanned: pagesIn(chunks), leftOutPages });
 
 	const totals = emptyTotals();

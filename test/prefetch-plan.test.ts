@@ -1,7 +1,7 @@
 // Planning, ordering, chunking and budgets of the prefetch engine: pure functions, exact answers.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { planChunks, truncateToBudget, pagesIn, type Chunk, type PlanFile } from '../hooks/plan.js';
+import { chunkStream, planChunks, plannedPages, truncateToBudget, pagesIn, type Chunk, type PlanFile } from '../hooks/plan.js';
 import { getEventListeners } from 'node:events';
 import { majorMinor, nfsReadSize } from '../hooks/readahead-cap.js';
 import { realClock, TokenBucket, type Clock } from '../hooks/token-bucket.js';
@@ -110,12 +110,30 @@ test('an NFS mount\'s rsize is found in mountinfo by the file\'s device (the ker
 
 test('the memory budget truncates the plan, hottest first, cutting the last chunk', () => {
 	const files: PlanFile[] = [{ ranges: [warm(0, 50), hot(100, 50)], fdPages: [], capPages: 20 }];
-	const { chunks, leftOutPages } = truncateToBudget(planChunks(files, opts), 65);
+	const { chunks, leftOutPages } = truncateToBudget(planChunks(files, opts), 65, plannedPages(files, opts));
 	assert.is(pagesIn(chunks), 65);
 	assert.is(leftOutPages, 35);
 	assert.ok(chunks.slice(0, 3).every((c) => c.phase === 'hot'), 'all hot pages kept');
 	assert.equal(chunks[chunks.length - 1], { file: 0, start: 0, count: 15, phase: 'warm' });
-	assert.is(truncateToBudget(planChunks(files, opts), 0).chunks.length, 0);
+	assert.is(truncateToBudget(planChunks(files, opts), 0, plannedPages(files, opts)).chunks.length, 0);
+});
+
+test('a plan of 2^40 pages is cut to the budget without its chunks ever being made', () => {
+	// A few bytes of image can describe this; its 2^35 chunks would not fit in any heap.
+	const files: PlanFile[] = [{ ranges: [hot(0, 2 ** 40)], fdPages: [2 ** 39], capPages: 32 }];
+	let made = 0;
+	const counted = (function* () {
+		for (const c of chunkStream(files, opts)) {
+			made++;
+			yield c;
+		}
+	})();
+	const { chunks, leftOutPages } = truncateToBudget(counted, 1000, plannedPages(files, opts));
+	assert.is(pagesIn(chunks), 1000);
+	assert.is(leftOutPages, 2 ** 40 - 1000);
+	assert.is(chunks[0]!.start, 2 ** 39, 'the resumed reader first');
+	// The 4-page resume chunk, then 996 pages: 31 whole chunks and one cut.
+	assert.is(made, 1 + 32, 'no chunk made past the budget');
 });
 
 test('MemAvailable and cgroup v1 and v2 limits bound the budget, each minus a margin', () => {
