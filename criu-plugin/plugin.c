@@ -112,30 +112,23 @@ static int collect(int pid, const char *when)
 static int plugin_init(int stage)
 {
 	memset(&run, 0, sizeof(run));
-	switch (stage) {
-	case CRIU_ABI_STAGE_DUMP:
-		hc_config_load(&run.cfg, HC_CONFIG_FILE);
-		if (run.cfg.disable) {
-			pr_info("disabled by HOTCACHE_DISABLE");
-			break;
-		}
+	if (stage == CRIU_ABI_STAGE_PRE_DUMP) {
+		pr_info("pre-dump: disabled, the final dump captures the page cache");
+		return 0;
+	}
+	hc_config_load(&run.cfg, HC_CONFIG_FILE);
+	if (run.cfg.disable) {
+		pr_info("disabled by HOTCACHE_DISABLE");
+		return 0;
+	}
+	if (stage == CRIU_ABI_STAGE_DUMP) {
 		run.active = true;
 		pr_info("will capture at %s (backend %s%s)",
 			CR_PLUGIN_DESC.max_hooks > CRIU_ABI_HOOK_COUNT_3X && !run.cfg.at_exit ? "CHECKPOINT_DEVICES" : "exit(DUMP)",
 			hc_backend_name(run.cfg.backend), run.cfg.strict ? ", strict" : "");
-		break;
-	case CRIU_ABI_STAGE_PRE_DUMP:
-		pr_info("pre-dump: disabled, the final dump captures the page cache");
-		break;
-	case CRIU_ABI_STAGE_RESTORE:
-		hc_config_load(&run.cfg, HC_CONFIG_FILE);
-		if (run.cfg.disable) {
-			pr_info("disabled by HOTCACHE_DISABLE");
-			break;
-		}
+	} else if (stage == CRIU_ABI_STAGE_RESTORE) {
 		run.restoring = true;
 		hc_restore_start(&run.cfg);
-		break;
 	}
 	return 0;
 }
