@@ -1,7 +1,7 @@
 // Adds or removes one option line in a CRIU config file (/etc/criu/default.conf, runc.conf), idempotently.
 // CRIU reads one option per line, without the leading "--" (criu/config.c).
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { replaceAtomically } from './replace.js';
 
 const MARK = '# criu-hotcache';
 
@@ -9,17 +9,15 @@ function lines(file: string): string[] {
 	return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l, i, all) => l !== '' || i < all.length - 1) : [];
 }
 
-function writeAtomically(file: string, content: string): void {
-	mkdirSync(path.dirname(file), { recursive: true });
-	const tmp = `${file}.hotcache-${process.pid}`;
-	writeFileSync(tmp, content, { mode: 0o644 });
-	renameSync(tmp, file);
+function writeConfig(file: string, configLines: string[]): void {
+	const text = configLines.length ? configLines.join('\n') + '\n' : '';
+	replaceAtomically(file, (tmp) => writeFileSync(tmp, text, { mode: 0o644 }));
 }
 
 /** Ensures `option` is in `file`, marked as ours. Returns false when it was already there. */
 export function addOption(file: string, option: string): boolean {
 	if (hasOption(file, option)) return false;
-	writeAtomically(file, [...lines(file), `${option} ${MARK}`].join('\n') + '\n');
+	writeConfig(file, [...lines(file), `${option} ${MARK}`]);
 	return true;
 }
 
@@ -28,7 +26,7 @@ export function removeOurOptions(file: string): boolean {
 	const current = lines(file);
 	const kept = current.filter((l) => !l.endsWith(MARK));
 	if (kept.length === current.length) return false;
-	writeAtomically(file, kept.length ? kept.join('\n') + '\n' : '');
+	writeConfig(file, kept);
 	return true;
 }
 

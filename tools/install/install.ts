@@ -1,6 +1,7 @@
 // `hotcache install` / `uninstall`: put the plugin where CRIU loads it and the action script in CRIU's
 // default config. Both are idempotent and report what they changed.
-import { copyFileSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { replaceAtomically } from './replace.js';
 import path from 'node:path';
 import { builtPaths } from '../project.js';
 import { actionScriptSafeUnderRpc, type CriuVersion } from './criu-version.js';
@@ -11,14 +12,6 @@ export interface InstallReport {
 	changed: string[];
 	unchanged: string[];
 	warnings: string[];
-}
-
-function replaceAtomically(target: string, make: (tmp: string) => void): void {
-	mkdirSync(path.dirname(target), { recursive: true });
-	const tmp = `${target}.hotcache-${process.pid}`;
-	rmSync(tmp, { force: true });
-	make(tmp);
-	renameSync(tmp, target);
 }
 
 /** Present even as a dangling link. */
