@@ -2,7 +2,6 @@
 // default config. Both are idempotent and report what they changed.
 import { copyFileSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { replaceAtomically } from './replace.js';
-import path from 'node:path';
 import { builtPaths } from '../project.js';
 import { actionScriptSafeUnderRpc, type CriuVersion } from './criu-version.js';
 import { addOption, removeOurOptions } from './criu-config.js';
