@@ -6,9 +6,10 @@ import { doctorCommand } from './commands/doctor.js';
 import { inspectCommand } from './commands/inspect.js';
 import { scanCommand } from './commands/scan.js';
 import { prefetchCommand } from './commands/prefetch.js';
+import { benchCommand } from './commands/bench.js';
 import { projectVersion } from '../project.js';
 
-const commands: Command[] = [paths, installCommand, uninstallCommand, doctorCommand, inspectCommand, scanCommand, prefetchCommand];
+const commands: Command[] = [paths, installCommand, uninstallCommand, doctorCommand, inspectCommand, scanCommand, prefetchCommand, benchCommand];
 
 function usage(): string {
 	const width = Math.max(...commands.map((c) => c.name.length));

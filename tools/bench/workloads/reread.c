@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * reread: the reference workload. Reads FILE from start to end with read(2)
+ * of BLOCK bytes (1 MiB), then again from the start, forever, so its fd
+ * offset moves as a real sequential reader's does.
+ *
+ *   reread -f FILE -p PROGRESS [-b BLOCK] [-m ANON] [-r RATE]
+ *
+ *   -m ANON  also holds ANON bytes of anonymous memory, written once with
+ *            non-zero data, so that its checkpoint images are that large;
+ *   -r RATE  reads at most RATE bytes per second (a workload of known speed,
+ *            for testing the sampler); unlimited by default.
+ * Sizes take a k, m or g suffix. Publishes its progress in PROGRESS
+ * (progress.h), one unit per page of FILE. Exits 2 on bad arguments.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "progress.h"
+
+const char *program_name = "reread";
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void hold_anonymous(size_t len)
+{
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	uint64_t *mem;
+
+	if (len == 0)
+		return;
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		die("cannot map", "anonymous memory");
+	for (size_t i = 0; i < len / sizeof(*mem); i++)
+		mem[i] = next_random(&seed);
+}
+
+/* Sleeps until `bytes` is no longer ahead of `rate` bytes per second since `start`. */
+static void pace(double start, uint64_t bytes, long long rate)
+{
+	double due = start + (double)bytes / (double)rate;
+	double wait = due - now();
+
+	if (wait > 0) {
+		struct timespec ts = { (time_t)wait, (long)((wait - (time_t)wait) * 1e9) };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *file = NULL, *progress_file = NULL;
+	long long block = 1 << 20, anon = 0, rate = 0;
+	struct progress *p;
+	off_t size, offset = 0;
+	double start;
+	char *buf;
+	int opt, fd;
+
+	while ((opt = getopt(argc, argv, "f:p:b:m:r:")) != -1) {
+		switch (opt) {
+		case 'f': file = optarg; break;
+		case 'p': progress_file = optarg; break;
+		case 'b': block = parse_size(optarg); break;
+		case 'm': anon = parse_size(optarg); break;
+		case 'r': rate = parse_size(optarg); break;
+		default: goto usage;
+		}
+	}
+	if (!file || !progress_file || block <= 0 || block % PAGE || anon < 0 || rate < 0)
+		goto usage;
+	close_inherited_fds();
+	fd = open(file, O_RDONLY);
+	if (fd < 0)
+		die("cannot open", file);
+	size = lseek(fd, 0, SEEK_END);
+	if (size <= 0 || lseek(fd, 0, SEEK_SET) < 0)
+		die("cannot size", file);
+	buf = malloc((size_t)block);
+	if (!buf)
+		die("cannot allocate", "the read buffer");
+	hold_anonymous((size_t)anon);
+	p = progress_open(progress_file, ((uint64_t)size + PAGE - 1) / PAGE);
+	start = now();
+	for (;;) {
+		ssize_t n = read(fd, buf, (size_t)block);
+
+		if (n < 0 && errno != EINTR)
+			die("cannot read", file);
+		if (n <= 0) {
+			offset = lseek(fd, 0, SEEK_SET);
+			continue;
+		}
+		progress_touch(p, (uint64_t)offset / PAGE, ((uint64_t)n + PAGE - 1) / PAGE);
+		progress_add(p, (uint64_t)n);
+		offset += n;
+		if (rate)
+			pace(start, p->bytes, rate);
+	}
+usage:
+	fprintf(stderr, "usage: reread -f FILE -p PROGRESS [-b BLOCK] [-m ANON] [-r RATE]\n");
+	return 2;
+}
