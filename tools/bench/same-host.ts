@@ -132,14 +132,18 @@ function parseEvents(stdout: string): { events: Map<string, number>; imageBytes:
 	return { events, imageBytes: image ? Number(image[1]) : null };
 }
 
-/** What a prefetch read: a baseline's spans, or the hotcache record's chunks that fetched pages. */
+/**
+ * What a prefetch read: a baseline's spans, or the hotcache record's chunks that fetched pages; empty
+ * when a prefetch ran and read nothing (it came after the process had read it all), null when none ran.
+ */
 function prefetchedSpans(run: string): PageSpan[] | null {
-	const lines = (file: string): Record<string, unknown>[] =>
-		existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
-	const spans = lines(path.join(run, 'spans.jsonl')) as unknown as PageSpan[];
-	const chunks = lines(path.join(run, 'record.jsonl')).filter((e) => e.kind === 'chunk' && Number(e.fetched) > 0);
-	const all = [...spans, ...chunks.map((c) => ({ path: String(c.path), start: Number(c.start), count: Number(c.count) }))];
-	return all.length ? all : null;
+	const files = ['spans.jsonl', 'record.jsonl'].map((f) => path.join(run, f)).filter((f) => existsSync(f));
+	if (files.length === 0) return null;
+	const events = files.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+	// Baseline spans carry no kind; hotcache's record says, per chunk, how many pages it fetched.
+	return events
+		.filter((e) => e.kind === undefined || (e.kind === 'chunk' && Number(e.fetched) > 0))
+		.map((e) => ({ path: String(e.path), start: Number(e.start), count: Number(e.count) }));
 }
 
 export class SameHostRunner implements VariantRunner {
@@ -149,7 +153,7 @@ export class SameHostRunner implements VariantRunner {
 	private runs = 0;
 
 	constructor(private readonly settings: BenchSettings) {
-		this.scratch = mkdtempSync('/var/tmp/hotcache-bench-');
+		this.scratch = mkdtempSync(`/var/tmp/hotcache-bench-${process.pid}-`);
 	}
 
 	describe(): string[] {
@@ -213,6 +217,7 @@ export class SameHostRunner implements VariantRunner {
 		const prefetched = prefetchedSpans(run);
 		let neverRead: number | null = spec.variant === 'none' || spec.variant === 'off' ? 0 : null;
 		if (prefetched && w.units(s) > 0) {
+			// Only the workload's own data files are tracked; the rest (its program) is left out.
 			const read = readInEpoch(paths.progress, AFTER_FREEZE);
 			neverRead = neverReadBytes(prefetched, (file, page) => {
 				const unit = w.unitOf(paths.data, file, page);

@@ -86,7 +86,8 @@ export function checkSettings(s: BenchSettings): BenchSettings {
 	return s;
 }
 
-const mb = (bytes: number): string => (bytes >= GiB ? `${+(bytes / GiB).toFixed(2)} GiB` : `${+(bytes / MiB).toFixed(1)} MiB`);
+const mb = (bytes: number): string =>
+	bytes >= GiB ? `${+(bytes / GiB).toFixed(2)} GiB` : bytes >= MiB ? `${+(bytes / MiB).toFixed(1)} MiB` : `${+(bytes / 1024).toFixed(1)} KiB`;
 const rate = (bps: number): string => (bps > 0 ? `${+(bps / 1e6).toFixed(1)} MB/s` : 'unlimited');
 
 /** The settings as lines a person reads. */

@@ -75,7 +75,7 @@ const webtree: Workload = {
 	id: 'webtree',
 	label: 'static web tree',
 	measure: 'bytes',
-	describe: (s) => `opens, reads and closes files of a tree of ${s.webFiles} files of 1 KiB to ${mib(s.webMaxBytes)}, 90% of the picks among the first 10% (the popular pages)`,
+	describe: (s) => `opens, reads and closes files of a tree of ${s.webFiles} files of 1 to ${Math.round(s.webMaxBytes / 1024)} KiB, 90% of the picks among the first 10% (the popular pages)`,
 	async fill(dir, s) {
 		const tree = path.join(dir, TREE);
 		const pool = randomBytes(s.webMaxBytes);

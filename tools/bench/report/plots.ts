@@ -12,6 +12,8 @@ import { unitName } from './format.js';
 
 const FONT = 'DejaVu Sans';
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+/** Ticks of the log-like rate axis: a cold link (100 MB/s) and a warm cache (20 GB/s) on one plot. */
+const DECADES = [0, 1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7];
 
 /** The run whose amount is the median of its variant's (the lower middle one for an even count). */
 export function medianRun(runs: RunResult[]): RunResult | null {
@@ -45,8 +47,14 @@ export function timelineSpec(r: BenchResult, w: WorkloadId, only?: VariantId[]):
 				mark: { type: 'line', interpolate: 'step-before', strokeWidth: 1.5 },
 				encoding: {
 					x: { field: 't', type: 'quantitative', title: 'seconds since the migration was asked' },
-					y: { field: 'rate', type: 'quantitative', title: `${unit.rate}, 100 ms samples (symlog)`, scale: { type: 'symlog' } },
-					color: { field: 'variant', type: 'nominal', sort: shown.map((s) => s.label), title: null },
+					y: {
+						field: 'rate',
+						type: 'quantitative',
+						title: `${unit.rate}, 100 ms samples (log)`,
+						scale: { type: 'symlog' },
+						axis: { values: DECADES, format: '~s' },
+					},
+					color: { field: 'variant', type: 'nominal', sort: shown.map((s) => s.label), title: null, legend: { labelLimit: 400 } },
 				},
 			},
 			{ data: { values: [{ t: 0 }] }, mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { x: { field: 't', type: 'quantitative' } } },
