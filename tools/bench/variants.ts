@@ -1,4 +1,5 @@
 // The ways of moving a process that the benchmark compares, in the order they are run and shown.
+import { parseIdList } from './id-list.js';
 
 export type VariantId = 'none' | 'off' | 'resident' | 'reference' | 'restore' | 'freeze' | 'precopy';
 
@@ -27,7 +28,5 @@ export function variant(id: VariantId): Variant {
 }
 
 export function parseVariants(text: string): VariantId[] {
-	const ids = text.split(',').map((s) => s.trim()).filter(Boolean);
-	for (const id of ids) if (!VARIANTS.some((v) => v.id === id)) throw new Error(`unknown variant '${id}' (known: ${VARIANTS.map((v) => v.id).join(', ')})`);
-	return ids as VariantId[];
+	return parseIdList(text, VARIANTS.map((v) => v.id), 'variant');
 }

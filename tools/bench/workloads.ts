@@ -8,6 +8,7 @@ import { timelineFromEvents } from './timeline.js';
 import type { RunPaths, Workload, WorkloadId } from './workload.js';
 import { SAMPLE_MS } from './sampler.js';
 import { sqlite } from './sqlite.js';
+import { parseIdList } from './id-list.js';
 
 const PAGE = 4096;
 const MiB = 2 ** 20;
@@ -128,7 +129,5 @@ export function workload(id: WorkloadId): Workload {
 }
 
 export function parseWorkloads(text: string): WorkloadId[] {
-	const ids = text.split(',').map((s) => s.trim()).filter(Boolean);
-	for (const id of ids) if (!WORKLOADS.some((w) => w.id === id)) throw new Error(`unknown workload '${id}' (known: ${WORKLOADS.map((w) => w.id).join(', ')})`);
-	return ids as WorkloadId[];
+	return parseIdList(text, WORKLOADS.map((w) => w.id), 'workload');
 }

@@ -5,18 +5,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-extern const char *program_name;
-
-void die(const char *what, const char *file)
-{
-	fprintf(stderr, "%s: %s %s: %s\n", program_name, what, file, strerror(errno));
-	exit(1);
-}
 
 struct progress *progress_open(const char *file, uint64_t units)
 {
@@ -56,35 +47,4 @@ void progress_touch(struct progress *p, uint64_t first, uint64_t count)
 		end = p->units;
 	for (uint64_t i = first; i < end; i++)
 		p->touched[i] = epoch;
-}
-
-void close_inherited_fds(void)
-{
-	close_range(3, ~0u, 0);
-}
-
-uint64_t next_random(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
-
-long long parse_size(const char *text)
-{
-	char *end;
-	long long n = strtoll(text, &end, 10);
-
-	if (end == text || n < 0)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': n <<= 10; end++; break;
-	case 'm': case 'M': n <<= 20; end++; break;
-	case 'g': case 'G': n <<= 30; end++; break;
-	}
-	return *end ? -1 : n;
 }

@@ -19,12 +19,12 @@
 #ifndef BENCH_PROGRESS_H
 #define BENCH_PROGRESS_H
 
-#include <stddef.h>
 #include <stdint.h>
+
+#include "common.h"
 
 #define PROGRESS_MAGIC 0x3148434e45424348ull /* "HCBENCH1" as bytes */
 #define PROGRESS_HEADER 64
-#define PAGE 4096
 
 struct progress {
 	uint64_t magic;
@@ -44,17 +44,5 @@ void progress_add(struct progress *p, uint64_t bytes);
 
 /* Marks units [first, first + count) as read in the current epoch. */
 void progress_touch(struct progress *p, uint64_t first, uint64_t count);
-
-/* Every fd above 2 closed: CRIU refuses fds inherited from outside. */
-void close_inherited_fds(void);
-
-/* A small fast generator (xorshift64*), seeded by the caller. */
-uint64_t next_random(uint64_t *state);
-
-/* Parses a size with an optional k, m or g suffix (powers of 1024); -1 if bad. */
-long long parse_size(const char *text);
-
-/* Prints `what` and errno's message for `file`, exits 1. */
-void die(const char *what, const char *file);
 
 #endif

@@ -83,15 +83,8 @@ int main(int argc, char **argv)
 	if (!file || !progress_file || block <= 0 || block % PAGE || anon < 0 || rate < 0)
 		goto usage;
 	close_inherited_fds();
-	fd = open(file, O_RDONLY);
-	if (fd < 0)
-		die("cannot open", file);
-	size = lseek(fd, 0, SEEK_END);
-	if (size <= 0 || lseek(fd, 0, SEEK_SET) < 0)
-		die("cannot size", file);
-	buf = malloc((size_t)block);
-	if (!buf)
-		die("cannot allocate", "the read buffer");
+	fd = open_data(file, 1, &size);
+	buf = alloc_or_die((size_t)block, "the read buffer");
 	hold_anonymous((size_t)anon);
 	p = progress_open(progress_file, ((uint64_t)size + PAGE - 1) / PAGE);
 	start = now();

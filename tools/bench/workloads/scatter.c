@@ -44,22 +44,13 @@ int main(int argc, char **argv)
 	if (!file || !progress_file || block <= 0 || block % PAGE || hot < 1 || hot > 100 || share < 0 || share > 100)
 		goto usage;
 	close_inherited_fds();
-	fd = open(file, O_RDONLY);
-	if (fd < 0)
-		die("cannot open", file);
-	size = lseek(fd, 0, SEEK_END);
-	if (size < block) {
-		errno = EINVAL;
-		die("smaller than one block:", file);
-	}
+	fd = open_data(file, block, &size);
 	posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
 	blocks = (uint64_t)size / (uint64_t)block;
 	hot_blocks = blocks * (uint64_t)hot / 100;
 	if (hot_blocks == 0)
 		hot_blocks = 1;
-	buf = malloc((size_t)block);
-	if (!buf)
-		die("cannot allocate", "the read buffer");
+	buf = alloc_or_die((size_t)block, "the read buffer");
 	p = progress_open(progress_file, ((uint64_t)size + PAGE - 1) / PAGE);
 	for (;;) {
 		uint64_t r = next_random(&seed);
