@@ -61,6 +61,8 @@ function play(variant: VariantId, run: string): Play | null {
 /**
  * The run as one POSIX sh script for the test environment (pid 1 of its own namespaces): it joins the
  * link's blkio group, starts the workload, and prints `@event NAME NS` (wall clock, ns) at each step.
+ * The eviction (the stand-in's own step, no part of a real move) runs while the images "cross", so
+ * that it adds to the downtime only what it takes beyond the transfer.
  */
 export function standInScript(spec: RunSpec, paths: RunPaths, link: string, evict: string[]): string {
 	const s = spec.settings;
@@ -75,11 +77,14 @@ printf '\\${AFTER_FREEZE.toString(8).padStart(3, '0')}' | dd of=${paths.progress
 ev freeze
 criu dump -t "$pid" -D /tmp/img ${p.plugin ? `-L ${PLUGIN_DIR}` : ''} -v4 -o dump.log || fail dump /tmp/img/dump.log
 ev dumped
-${paths.bin}/evict ${evict.join(' ')}
-${bg(p.atFreeze)}
 image=$(du -sb /tmp/img | cut -f1)
 echo "@image $image"
-sleep "$(awk "BEGIN { printf \\"%.3f\\", $image / ${s.migrationBps} }")"
+sleep "$(awk "BEGIN { printf \\"%.3f\\", $image / ${s.migrationBps} }")" &
+transfer=$!
+${paths.bin}/evict ${evict.join(' ')}
+ev evicted
+${bg(p.atFreeze)}
+wait "$transfer"
 ev restore
 ${bg(p.atRestore)}
 criu restore -D /tmp/img -d ${p.plugin ? `-L ${PLUGIN_DIR}` : ''} ${p.actionScript ? `--action-script ${ACTION_SCRIPT}` : ''} -v4 -o restore.log || fail restore /tmp/img/restore.log
@@ -159,8 +164,8 @@ export class SameHostRunner implements VariantRunner {
 	describe(): string[] {
 		return [
 			`runner: ${this.kind}: real CRIU 4.1.1 in the test environment; the files on this machine's disk (${this.link?.device ?? 'its device'}) behind a blkio read limit`,
-			'  migration: criu dump (kills the process), eviction of the workload\'s files (the destination\'s cold cache), a sleep of image bytes / migration-link rate, criu restore -d',
-			'  "at the freeze" here means right after the dump and the eviction (one host has one page cache)',
+			'  migration: criu dump (kills the process); a sleep of image bytes / migration-link rate, during which the workload\'s files are evicted (the destination\'s cold cache); criu restore -d',
+			'  "at the freeze" here means right after the dump and the eviction, during the transfer (one host has one page cache)',
 		];
 	}
 
@@ -215,7 +220,8 @@ export class SameHostRunner implements VariantRunner {
 		const rel = (name: string) => (events.has(name) ? (events.get(name)! - start) / 1000 : null);
 		const timeline = w.ownTimeline ? w.ownTimeline(paths, start, s.durationS) : toTimeline(samples, start);
 		const prefetched = prefetchedSpans(run);
-		let neverRead: number | null = spec.variant === 'none' || spec.variant === 'off' ? 0 : null;
+		// CRIU alone prefetches nothing, so it wastes nothing; without migration there is nothing to say.
+		let neverRead: number | null = spec.variant === 'off' ? 0 : null;
 		if (prefetched && w.units(s) > 0) {
 			// Only the workload's own data files are tracked; the rest (its program) is left out.
 			const read = readInEpoch(paths.progress, AFTER_FREEZE);
