@@ -85,4 +85,13 @@ run('hotcache bench refuses settings that cannot work, with its usage', () => {
 	assert.match(JSON.parse(bad.stdout).error.message, /unknown variant 'sideways'/);
 });
 
+testUnless(process.getuid?.() === 0 ? null : 'needs root (the benchmark checks for it first)', run, 'npm run demo says it waits for hotcache migrate, and leaves nothing behind', () => {
+	const r = spawnSync(process.execPath, [path.join(projectRoot, 'tools/hotcache.js'), 'bench', '--demo', '--json'], { encoding: 'utf8' });
+	assert.is(r.status, 1, r.stderr);
+	const error = (JSON.parse(r.stdout) as { error: { code: string; message: string } }).error;
+	assert.is(error.code, 'needs-migrate');
+	assert.match(error.message, /--warm precopy|hotcache migrate \(issue10\)/);
+	assert.equal(readdirSync('/var/tmp').filter((n) => n.startsWith(`hotcache-bench-${r.pid}-`)), []);
+});
+
 run.run();

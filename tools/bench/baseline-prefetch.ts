@@ -11,13 +11,13 @@ import path from 'node:path';
 import { decodeImage, Hotness, IMAGE_FILE, type HotcacheImage } from '../../proto/image.js';
 import type { PageSpan } from './metrics.js';
 
-export type Selection = 'all' | 'hot';
+type Selection = 'all' | 'hot';
 
 /** Largest single read: a span longer than this is read in pieces of it. */
 const PIECE = 1 << 20;
 
 /** The selected pages of each file as maximal runs of consecutive pages, in file order. */
-export function spansToRead(image: HotcacheImage, selection: Selection): PageSpan[] {
+function spansToRead(image: HotcacheImage, selection: Selection): PageSpan[] {
 	const out: PageSpan[] = [];
 	for (const file of image.files) {
 		const ranges = file.ranges.filter((r) => selection === 'all' || r.hotness === Hotness.Hot).sort((a, b) => a.start - b.start);

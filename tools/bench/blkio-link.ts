@@ -9,7 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 const ROOT = '/sys/fs/cgroup/blkio';
 
 /** major:minor of the whole disk under `dir` (blkio throttles disks, not partitions). */
-export function diskOf(dir: string): string {
+function diskOf(dir: string): string {
 	const dev = statSync(dir).dev;
 	let sys = `/sys/dev/block/${Math.floor(dev / 256) & 0xfff}:${(dev & 0xff) | ((dev >> 12) & 0xfff00)}`;
 	if (!existsSync(sys)) throw new Error(`${dir} is not on a block device (${sys} missing): the link cannot be emulated there`);

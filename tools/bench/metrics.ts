@@ -39,9 +39,9 @@ export interface RunMetrics {
 }
 
 /** "Back to full speed" means this share of no migration's rate... */
-export const RECOVERED = 0.9;
+const RECOVERED = 0.9;
 /** ...over at least this long, so that one lucky 100 ms sample does not count. */
-export const HOLD_S = 0.5;
+const HOLD_S = 0.5;
 
 /** The reference of a workload: the median no-migration amount over the window, and its rate. */
 export function reference(amounts: number[], windowSeconds: number): Reference | null {

@@ -3,7 +3,7 @@
 import { ensureRootfs, TEST_ROOTFS } from '../testenv/index.js';
 import type { RootfsSpec } from '../testenv/rootfs.js';
 
-export const BENCH_ROOTFS: RootfsSpec = { ...TEST_ROOTFS, name: 'bench', packages: [...TEST_ROOTFS.packages, 'sqlite3'] };
+const BENCH_ROOTFS: RootfsSpec = { ...TEST_ROOTFS, name: 'bench', packages: [...TEST_ROOTFS.packages, 'sqlite3'] };
 
 /** The bench root file system's directory, built on first use (about 40 s here) and cached. */
 export function benchRootfs(): Promise<string> {

@@ -64,7 +64,7 @@ function play(variant: VariantId, run: string): Play | null {
  * The eviction (the stand-in's own step, no part of a real move) runs while the images "cross", so
  * that it adds to the downtime only what it takes beyond the transfer.
  */
-export function standInScript(spec: RunSpec, paths: RunPaths, link: string, evict: string[]): string {
+function standInScript(spec: RunSpec, paths: RunPaths, link: string, evict: string[]): string {
 	const s = spec.settings;
 	const p = play(spec.variant, paths.run);
 	const ns = (seconds: number) => Math.round(seconds * 1e9);

@@ -32,7 +32,7 @@ export interface BenchSettings {
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 /** Gigabit Ethernet's payload rate, as the seed study's NFS link and migration link. */
-export const GIGABIT_BPS = 117e6;
+const GIGABIT_BPS = 117e6;
 
 /** The full run: at least 10 runs per variant of the reference workload, the seed's sizes. */
 export const FULL: BenchSettings = {

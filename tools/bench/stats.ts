@@ -15,7 +15,7 @@ export interface Spread {
 }
 
 /** The q-quantile of sorted values, linear between the two nearest order statistics. */
-export function quantile(sorted: number[], q: number): number {
+function quantile(sorted: number[], q: number): number {
 	if (sorted.length === 0) return NaN;
 	const pos = (sorted.length - 1) * q;
 	const lo = Math.floor(pos);

@@ -11,7 +11,7 @@ export interface Variant {
 	detail: string;
 }
 
-export const VARIANTS: readonly Variant[] = [
+const VARIANTS: readonly Variant[] = [
 	{ id: 'none', label: 'no migration', detail: 'the process is never moved: the upper bound' },
 	{ id: 'off', label: 'CRIU alone', detail: 'hotcache migrate --warm off: dump, images, restore, no prefetch' },
 	{ id: 'resident', label: 'all resident, at restore', detail: 'every page resident at the dump, in file order, one pread thread, started at restore (what a vmtouch user would do)' },

@@ -120,7 +120,7 @@ const sqliteWorkload: Workload = {
 	},
 };
 
-export const WORKLOADS: readonly Workload[] = [reread, scatter, rereadAnon, webtree, sqliteWorkload];
+const WORKLOADS: readonly Workload[] = [reread, scatter, rereadAnon, webtree, sqliteWorkload];
 
 export function workload(id: WorkloadId): Workload {
 	const w = WORKLOADS.find((x) => x.id === id);

@@ -16,7 +16,7 @@ const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const DECADES = [0, 1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7];
 
 /** The run whose amount is the median of its variant's (the lower middle one for an even count). */
-export function medianRun(runs: RunResult[]): RunResult | null {
+function medianRun(runs: RunResult[]): RunResult | null {
 	if (runs.length === 0) return null;
 	const m = median(runs.map((r) => r.metrics.amount));
 	return runs.reduce((best, r) => (Math.abs(r.metrics.amount - m) < Math.abs(best.metrics.amount - m) ? r : best));
@@ -44,15 +44,20 @@ export function timelineSpec(r: BenchResult, w: WorkloadId, only?: VariantId[]):
 		layer: [
 			{
 				data: { values },
-				mark: { type: 'line', interpolate: 'step-before', strokeWidth: 1.5 },
+				mark: { type: 'line', interpolate: 'step-before', strokeWidth: 1.5, clip: true },
 				encoding: {
-					x: { field: 't', type: 'quantitative', title: 'seconds since the migration was asked' },
+					x: {
+						field: 't',
+						type: 'quantitative',
+						title: 'seconds since the migration was asked',
+						scale: { domain: [-r.settings.migrateAtS, r.settings.durationS - r.settings.migrateAtS], nice: false },
+					},
 					y: {
 						field: 'rate',
 						type: 'quantitative',
 						title: `${unit.rate}, 100 ms samples (log)`,
 						scale: { type: 'symlog' },
-						axis: { values: DECADES, format: '~s' },
+						axis: { values: DECADES, format: ',d' },
 					},
 					color: { field: 'variant', type: 'nominal', sort: shown.map((s) => s.label), title: null, legend: { labelLimit: 400 } },
 				},

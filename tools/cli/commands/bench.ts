@@ -1,19 +1,19 @@
 // `hotcache bench`: the benchmark (tools/bench/). Its settings, the variants that could not run and
 // why, and the results go to one directory; the summary table is printed.
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError, UsageError, type Command } from '../command.js';
 import { runBench } from '../../bench/bench.js';
 import { DEMO, DEMO_COMPARED, demoTable } from '../../bench/demo.js';
 import { markdownReport } from '../../bench/report/markdown.js';
+import { timelineSpec } from '../../bench/report/plots.js';
+import { toPng, toSvg } from '../../bench/report/render.js';
 import { writeReports } from '../../bench/report/write.js';
 import { SameHostRunner } from '../../bench/same-host.js';
 import { checkSettings, FULL, QUICK, type BenchSettings } from '../../bench/settings.js';
 import { parseVariants } from '../../bench/variants.js';
 import { parseWorkloads } from '../../bench/workloads.js';
-import { timelineSpec } from '../../bench/report/plots.js';
-import { toPng, toSvg } from '../../bench/report/render.js';
-import { writeFileSync } from 'node:fs';
 
 const USAGE =
 	'hotcache bench [--quick | --demo] [--out DIR] [--json] [--workloads LIST] [--variants LIST] [--runs N] [--other-runs N]\n' +
