@@ -1,9 +1,10 @@
 #!/bin/busybox sh
 # /init of the test initramfs (tools/vm/initramfs.ts). Loads the disk driver (and the socket diag modules
-# criu probes) and hotcache.ko, sets MGLRU as the kernel command line asks (hotcache_mglru=y|n), then
-# either (hotcache_guest=criu) switches to the Debian root file system on /dev/vda with the job disk
-# /dev/vdb at /job and runs /job/guest-criu.sh there (tools/vm/criu-dump.ts), or runs the test program on
-# the ext4 disk /dev/vda, then hotcache-capture when it is there (guest-capture.sh), and powers off.
+# criu probes) and hotcache.ko, sets MGLRU as the kernel command line asks (hotcache_mglru=y|n; without
+# it, the kernel's default stays), then either (hotcache_guest=criu) switches to the Debian root file
+# system on /dev/vda with the job disk /dev/vdb at /job and runs /job/guest-criu.sh there
+# (tools/vm/criu-job.ts), or runs the test program on the ext4 disk /dev/vda, then hotcache-capture when
+# it is there (guest-capture.sh), and powers off.
 # Lines starting with HOTCACHE- are read by the host.
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -16,7 +17,7 @@ for m in $(cat /modules.order); do
 done
 mode=$(sed -n 's/.*hotcache_mglru=\([yn]\).*/\1/p' /proc/cmdline)
 if [ -e /sys/kernel/mm/lru_gen/enabled ]; then
-	echo "$mode" > /sys/kernel/mm/lru_gen/enabled
+	[ -n "$mode" ] && echo "$mode" > /sys/kernel/mm/lru_gen/enabled
 	echo "HOTCACHE-VM mglru $(cat /sys/kernel/mm/lru_gen/enabled)"
 else
 	echo "HOTCACHE-VM mglru absent"

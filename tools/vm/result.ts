@@ -38,15 +38,23 @@ export interface GuestReport {
 	oops: boolean;
 }
 
+/** Every "TAG {json}" line of the console, in order; a line that does not parse is left out. */
 // Not anchored at line starts: the first console line carries the firmware's screen-clearing escapes.
-export function jsonAfter<T>(console: string, tag: string): T | null {
-	const line = new RegExp(`${tag} (\\{[^\\r\\n]*\\})`).exec(console)?.[1];
-	if (!line) return null;
-	try {
-		return JSON.parse(line) as T;
-	} catch {
-		return null;
+export function jsonLines<T>(console: string, tag: string): T[] {
+	const found: T[] = [];
+	for (const m of console.matchAll(new RegExp(`${tag} (\\{[^\\r\\n]*\\})`, 'g'))) {
+		try {
+			found.push(JSON.parse(m[1]!) as T);
+		} catch {
+			// A line cut by the guest's crash or mixed with a kernel message: the step counts as missing.
+		}
 	}
+	return found;
+}
+
+/** The first "TAG {json}" line, or null. */
+export function jsonAfter<T>(console: string, tag: string): T | null {
+	return jsonLines<T>(console, tag)[0] ?? null;
 }
 
 /** The MGLRU setting guest-init.sh applied, as it read it back ("0x0007", "absent"). */
