@@ -113,16 +113,18 @@ restore() {
 	status=$?
 	restored=$(now)
 	first=$(counter)
-	# The prefetcher's verdict: a status line that no longer says "in progress"; 60 s at most.
-	i=0
+	# The prefetcher's verdict: a status line that no longer says "in progress", 60 s at most; none to wait
+	# for when no launcher claimed the restore (the claim is made before the launch).
+	deadline=$((${restored%.*} + 60))
 	verdict=
-	while [ $i -lt 600 ]; do
+	while [ -e $dir/state/restores/*/claimed ]; do
 		for f in $dir/state/restores/*/status; do
 			[ -e "$f" ] && read -r verdict <"$f"
 		done
 		case $verdict in '' | *'in progress'*) ;; *) break ;; esac
+		t=$(now)
+		[ ${t%.*} -lt $deadline ] || break
 		sleep 0.1
-		i=$((i + 1))
 	done
 	decided=$(now)
 	after=$(resident)

@@ -21,7 +21,7 @@ export async function bootWithOneRetry<T extends { console: string }>(
 		const reason = retryReason(last);
 		if (reason === null || attempt === 2) return { last, attempts: attempt, retries };
 		retries.push(reason);
-		log(`kmod-vm: ${what}: ${reason}, retrying once; console:\n${consoleExcerpt(last.console)}`);
+		log(`vm: ${what}: ${reason}, retrying once; console:\n${consoleExcerpt(last.console)}`);
 	}
 }
 
