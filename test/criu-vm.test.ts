@@ -103,12 +103,15 @@ function summarise(run: CriuJobRun): string {
 	return [`criu-vm: ${describe(run)} ${run.release}, node ${run.nodeVersion}, booted lru_gen ${run.lruGen}, ${run.bootMs} ms:`, ...dumps, ...restores].join('\n');
 }
 
-const skip = vmSkipReason() ?? (() => {
+function skipReason(): string | null {
+	const vm = vmSkipReason();
+	if (vm) return vm;
+	// The reader fixture the guests dump (make is quick when it is up to date).
+	buildFixtures();
 	const tools = criuJobTools();
 	return typeof tools === 'string' ? tools : null;
-})();
-// The reader fixture the guests dump (make is quick when it is up to date).
-if (skip === null) buildFixtures();
+}
+const skip = skipReason();
 
 testUnless(skip, test, 'criu in VMs: each row ran its release\'s criu and Node.js through every step, under both LRUs', async () => {
 	const m = await criuMatrix();
