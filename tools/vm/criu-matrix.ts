@@ -30,7 +30,8 @@ export interface CriuMatrix {
 	runs: CriuJobRun[];
 }
 
-const BOOT_TIMEOUT_MS = 300_000;
+// A boot took up to 137 s on a busy host; three restores may each wait 120 s for a verdict.
+const BOOT_TIMEOUT_MS = 480_000;
 
 /** Runs every row; throws when the plugin, the reader or the payload is not built. */
 export async function runCriuVmMatrix(log: (line: string) => void): Promise<CriuMatrix> {

@@ -43,7 +43,7 @@ interface RestoreLine {
 	/** Starts of Node (the guest's wrapper counts them), and "start" events in the prefetcher's record. */
 	launches: number;
 	starts: number;
-	/** Guest uptime (s) when criu restore started, returned, and the verdict was seen (or 60 s passed, or no launcher claimed the restore). */
+	/** Guest uptime (s) when criu restore started, returned, and the verdict was seen (or 120 s passed, or no launcher claimed the restore). */
 	times: [number, number, number];
 }
 

@@ -113,9 +113,10 @@ restore() {
 	status=$?
 	restored=$(now)
 	first=$(counter)
-	# The prefetcher's verdict: a status line that no longer says "in progress", 60 s at most; none to wait
-	# for when no launcher claimed the restore (the claim is made before the launch).
-	deadline=$((${restored%.*} + 60))
+	# The prefetcher's verdict: a status line that no longer says "in progress", 120 s at most (Node took
+	# up to 30 s to start under emulation on a busy host); none to wait for when no launcher claimed the
+	# restore (the claim is made before the launch).
+	deadline=$((${restored%.*} + 120))
 	verdict=
 	while [ -e $dir/state/restores/*/claimed ]; do
 		for f in $dir/state/restores/*/status; do
