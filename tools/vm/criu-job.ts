@@ -16,7 +16,7 @@ import { restorePayloadMissing, stageRestorePayload } from './restore-payload.js
 import { lruGenSetting } from './result.js';
 import { bootWithOneRetry, consoleShowsOops } from './retry.js';
 
-export interface CriuJobTools {
+interface CriuJobTools {
 	plugin: string;
 	reader: string;
 }
@@ -46,7 +46,7 @@ export interface CriuJobRun extends CriuSteps {
 	lruGen: string | null;
 }
 
-export interface CriuJobSetup {
+interface CriuJobSetup {
 	kit: BootKit;
 	guest: CriuGuest;
 	guestDisk: string;

@@ -9,7 +9,7 @@ import { ensureVmHostTools } from './host.js';
 import { ensureKernel, KERNEL_TARGETS, type KernelTarget } from './kernels.js';
 import { makeScratchDir } from './scratch.js';
 
-export interface CriuRow {
+interface CriuRow {
 	kernel: KernelTarget;
 	guest: CriuGuest;
 }

@@ -10,7 +10,7 @@ import { jsonLines } from './result.js';
 export type Starter = 'plugin' | 'action-script' | 'both';
 
 /** Resident pages of the reader's files, as fincore counted them in the guest. */
-export type Residency = Record<'A' | 'B' | 'C' | 'D', number>;
+type Residency = Record<'A' | 'B' | 'C' | 'D', number>;
 
 /** "HOTCACHE-CRIU-DUMP {json}": criu dump's exit status, the reader's pid, how long (0.1 s) it waited for it. */
 interface DumpLine {

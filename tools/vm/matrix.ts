@@ -16,7 +16,7 @@ import { bootWithOneRetry } from './retry.js';
 import { parseGuestConsole, type GuestReport } from './result.js';
 import { makeScratchDir } from './scratch.js';
 
-export type MglruMode = 'y' | 'n';
+type MglruMode = 'y' | 'n';
 
 export interface VmRun {
 	kernel: string;

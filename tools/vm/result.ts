@@ -38,8 +38,10 @@ export interface GuestReport {
 	oops: boolean;
 }
 
-/** Every "TAG {json}" line of the console, in order; a line that does not parse is left out. */
-// Not anchored at line starts: the first console line carries the firmware's screen-clearing escapes.
+/**
+ * Every "TAG {json}" line of the console, in order; a line that does not parse is left out. Not anchored
+ * at line starts: the first console line carries the firmware's screen-clearing escapes.
+ */
 export function jsonLines<T>(console: string, tag: string): T[] {
 	const found: T[] = [];
 	for (const m of console.matchAll(new RegExp(`${tag} (\\{[^\\r\\n]*\\})`, 'g'))) {
@@ -53,7 +55,7 @@ export function jsonLines<T>(console: string, tag: string): T[] {
 }
 
 /** The first "TAG {json}" line, or null. */
-export function jsonAfter<T>(console: string, tag: string): T | null {
+function jsonAfter<T>(console: string, tag: string): T | null {
 	return jsonLines<T>(console, tag)[0] ?? null;
 }
 
