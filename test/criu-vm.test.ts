@@ -6,7 +6,8 @@
 // action script on criu's command line, by both), a dump with criu's file validation by size, dumps with
 // kpageflags and mincore forced; then the same dumps in the other LRU mode.
 // First run on a fresh machine: the two guests' root file systems (debootstrap of criu, nodejs and
-// util-linux-extra), about a minute in parallel; afterwards the two boots take about 30 and 60 s.
+// util-linux-extra), about a minute in parallel; afterwards each boot takes about 30 s on a quiet machine,
+// up to 2.3 min on a busy one.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { pageCounts, type HotcacheImage, type ImageFile } from '../proto/image.js';
