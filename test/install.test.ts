@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { lstatSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { builtPaths, projectRoot } from '../tools/project.js';
@@ -26,13 +26,20 @@ install.before.each(() => {
 });
 install.after.each(() => rmSync(root, { recursive: true, force: true }));
 
-install('installs the plugin and the action script, idempotently', () => {
+install('installs the plugin, the action script and the self-contained prefetcher, idempotently', () => {
 	const built = builtPaths();
 	assert.ok(built.plugin && built.actionScript, 'npm ci builds both');
 	hotcache('install', '--root', root, '--criu-version', '4.1');
 	const plugin = path.join(root, 'usr/lib/criu/hotcache.so');
 	assert.ok(readFileSync(plugin).equals(readFileSync(built.plugin!)));
-	assert.is(readlinkSync(path.join(root, 'usr/libexec/criu-hotcache/action-script')), built.actionScript);
+	// The action script is a copy, with the self-contained prefetcher beside it.
+	const libexec = path.join(root, 'usr/libexec/criu-hotcache');
+	assert.ok(readFileSync(path.join(libexec, 'action-script')).equals(readFileSync(built.actionScript!)));
+	assert.is(lstatSync(path.join(libexec, 'action-script')).mode & 0o777, 0o755);
+	assert.ok(readFileSync(path.join(libexec, 'dist/hooks/prefetcher.mjs')).equals(readFileSync(path.join(projectRoot, 'dist/hooks/prefetcher.mjs'))));
+	assert.ok(existsSync(path.join(libexec, 'proto/hotcache.proto')));
+	assert.ok(existsSync(path.join(libexec, 'build/Release/hotcache_native.node')));
+	assert.ok(existsSync(path.join(libexec, 'node')), 'npm ci fetches the private Node');
 	const conf = () => readFileSync(path.join(root, 'etc/criu/default.conf'), 'utf8');
 	assert.match(conf(), /^tcp-established$/m);
 	assert.match(conf(), /^action-script \/usr\/libexec\/criu-hotcache\/action-script /m);
@@ -54,7 +61,7 @@ install('uninstall removes exactly what install added', () => {
 	hotcache('uninstall', '--root', root);
 	assert.is(readFileSync(path.join(root, 'etc/criu/default.conf'), 'utf8'), 'tcp-established\n');
 	assert.throws(() => lstatSync(path.join(root, 'usr/lib/criu/hotcache.so')));
-	assert.throws(() => lstatSync(path.join(root, 'usr/libexec/criu-hotcache/action-script')));
+	assert.throws(() => lstatSync(path.join(root, 'usr/libexec/criu-hotcache')), 'the whole self-contained tree is gone');
 	const again = JSON.parse(hotcache('uninstall', '--json', '--root', root).stdout) as { changed: string[] };
 	assert.equal(again.changed, []);
 });
@@ -75,6 +82,9 @@ doctor('reports an installed plugin and action script', () => {
 		const criu = installedCriuVersion();
 		assert.is(status('action script'), !criu || actionScriptSafeUnderRpc(criu) ? 'ok' : 'fail');
 		assert.ok(['ok', 'warn'].includes(status('hotness backend') ?? ''), JSON.stringify(findings));
+		const prefetcher = findings.find((f) => f.check === 'prefetcher');
+		assert.is(prefetcher?.status, 'ok', JSON.stringify(prefetcher));
+		assert.match(prefetcher!.detail, /^self-contained: Node v\d+\.\d+\.\d+ at .*\/usr\/libexec\/criu-hotcache\/node$/);
 		assert.is(r.status, findings.some((f) => f.status === 'fail') ? 1 : 0);
 	} finally {
 		rmSync(staged, { recursive: true, force: true });

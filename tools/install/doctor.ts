@@ -1,9 +1,11 @@
 // What this host supports, for `hotcache doctor`: each finding says whether it is fine and why not.
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { installedCriuVersion, actionScriptSafeUnderRpc, atLeast } from './criu-version.js';
 import { hasOption } from './criu-config.js';
 import { actionScriptOption, installLayout } from './layout.js';
+import { checkPrefetcher } from '../bundle/self-contained.js';
 
 export type Status = 'ok' | 'warn' | 'fail';
 
@@ -59,6 +61,9 @@ export function doctor(root = '/'): Finding[] {
 		const viaPlugin = existsSync(layout.plugin) && existsSync(layout.actionScript);
 		add('action script', viaPlugin ? 'ok' : 'warn', viaPlugin ? `not in ${layout.criuConfig}: the plugin runs ${layout.actionScript} at init(RESTORE)` : `${layout.actionScript} missing: restores prefetch nothing`);
 	}
+
+	const prefetcher = checkPrefetcher(path.dirname(layout.actionScript));
+	add('prefetcher', prefetcher.status, prefetcher.detail);
 
 	const moduleLoaded = existsSync('/dev/hotcache');
 	add('kernel module', moduleLoaded ? 'ok' : 'warn', moduleLoaded ? '/dev/hotcache present' : '/dev/hotcache absent: captures use kpageflags or mincore');

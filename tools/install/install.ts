@@ -1,11 +1,13 @@
 // `hotcache install` / `uninstall`: put the plugin where CRIU loads it and the action script in CRIU's
 // default config. Both are idempotent and report what they changed.
-import { copyFileSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { replaceAtomically } from './replace.js';
 import { builtPaths } from '../project.js';
 import { actionScriptSafeUnderRpc, type CriuVersion } from './criu-version.js';
 import { addOption, removeOurOptions } from './criu-config.js';
 import { actionScriptOption, installLayout } from './layout.js';
+import { installLibexec, missingPieces, sameFile, uninstallLibexec } from '../bundle/self-contained.js';
 
 export interface InstallReport {
 	changed: string[];
@@ -23,18 +25,6 @@ function present(file: string): boolean {
 	}
 }
 
-function sameContent(a: string, b: string): boolean {
-	return present(b) && readFileSync(a).equals(readFileSync(b));
-}
-
-function sameLink(link: string, target: string): boolean {
-	try {
-		return lstatSync(link).isSymbolicLink() && readlinkSync(link) === target;
-	} catch {
-		return false;
-	}
-}
-
 export function install(root: string, criu: CriuVersion | null): InstallReport {
 	const built = builtPaths();
 	if (!built.plugin || !built.actionScript) throw new Error('the plugin or the action script is not built: run `npm ci` first');
@@ -43,17 +33,16 @@ export function install(root: string, criu: CriuVersion | null): InstallReport {
 
 	// The plugin is copied: CRIU dlopens it in every dump and restore, so a rebuild in the checkout
 	// must not change a file CRIU may be reading. The copy is renamed into place.
-	if (sameContent(built.plugin, layout.plugin)) report.unchanged.push(layout.plugin);
+	if (sameFile(built.plugin, layout.plugin)) report.unchanged.push(layout.plugin);
 	else {
 		replaceAtomically(layout.plugin, (tmp) => copyFileSync(built.plugin!, tmp));
 		report.changed.push(layout.plugin);
 	}
 
-	if (sameLink(layout.actionScript, built.actionScript)) report.unchanged.push(layout.actionScript);
-	else {
-		replaceAtomically(layout.actionScript, (tmp) => symlinkSync(built.actionScript!, tmp));
-		report.changed.push(layout.actionScript);
-	}
+	// The action script with the self-contained prefetcher it starts (tools/bundle/self-contained.ts).
+	const missing = missingPieces();
+	if (missing.length) throw new Error(`not built: ${missing.join(', ')} (run \`npm ci\` first)`);
+	installLibexec(path.dirname(layout.actionScript), report.changed, report.unchanged);
 
 	mkdirSync(layout.stateDir, { recursive: true, mode: 0o700 });
 
@@ -72,12 +61,11 @@ export function install(root: string, criu: CriuVersion | null): InstallReport {
 export function uninstall(root: string): InstallReport {
 	const layout = installLayout(root);
 	const report: InstallReport = { changed: [], unchanged: [], warnings: [] };
-	for (const file of [layout.plugin, layout.actionScript]) {
-		if (present(file)) {
-			rmSync(file, { force: true });
-			report.changed.push(file);
-		} else report.unchanged.push(file);
-	}
+	if (present(layout.plugin)) {
+		rmSync(layout.plugin, { force: true });
+		report.changed.push(layout.plugin);
+	} else report.unchanged.push(layout.plugin);
+	uninstallLibexec(path.dirname(layout.actionScript), report.changed, report.unchanged);
 	(removeOurOptions(layout.criuConfig) ? report.changed : report.unchanged).push(layout.criuConfig);
 	return report;
 }

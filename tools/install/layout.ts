@@ -5,7 +5,7 @@ import path from 'node:path';
 export interface InstallLayout {
 	/** CRIU loads every *.so here for dump and restore, CLI and RPC alike. */
 	plugin: string;
-	/** A stable path for CRIU's config to name; a link to the checkout's hooks/action-script. */
+	/** A stable path for CRIU's config to name: a copy of hooks/action-script, the self-contained prefetcher beside it. */
 	actionScript: string;
 	/** CRIU's default config file, read by the CLI and by `criu swrk` (runc, podman, crun). */
 	criuConfig: string;
