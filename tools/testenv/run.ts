@@ -15,6 +15,13 @@ export interface RunOptions {
 	timeoutMs?: number;
 	/** Added to a clean environment (PATH, HOME, LANG=C.UTF-8). */
 	env?: Record<string, string>;
+	/**
+	 * A host directory on a real disk: the rootfs is entered as an overlay whose changes go there, so
+	 * the run may install packages or files without touching the shared cached tree.
+	 */
+	overlay?: string;
+	/** The host's cgroup hierarchies under /sys/fs/cgroup, for container runtimes. */
+	hostCgroups?: boolean;
 }
 
 export interface RunResult {
@@ -26,14 +33,25 @@ export interface RunResult {
 }
 
 // Runs with the host's /bin/sh before the pivot and the rootfs's tools after it.
-// $1 = rootfs, $2 = project checkout, $3 = newline-separated binds, $4 = the script to run.
+// $1 = rootfs, $2 = project checkout, $3 = newline-separated binds, $4 = the script to run,
+// $5 = overlay directory or empty, $6 = 1 to bind the host's cgroups.
 const ENTER = `
 set -ef
-root=$1 project=$2 binds=$3
-mount --bind "$root" "$root"
+root=$1 project=$2 binds=$3 overlay=$5
+if [ -n "$overlay" ]; then
+	mkdir -p "$overlay/upper" "$overlay/work" "$overlay/root"
+	mount -t overlay overlay -o "lowerdir=$root,upperdir=$overlay/upper,workdir=$overlay/work" "$overlay/root"
+	root=$overlay/root
+else
+	mount --bind "$root" "$root"
+fi
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
+[ "$6" = 1 ] && mount --rbind /sys/fs/cgroup "$root/sys/fs/cgroup"
 mount -t devtmpfs devtmpfs "$root/dev"
+# A devpts of its own: CRIU refuses to dump a container whose /dev/pts is not a devpts mount.
+mkdir -p "$root/dev/pts"
+mount -t devpts devpts "$root/dev/pts" -o newinstance,ptmxmode=0666
 mount -t tmpfs tmpfs "$root/run"
 mount -t tmpfs tmpfs "$root/tmp"
 # After the fresh /tmp and /run: a checkout or bind below them must stay visible.
@@ -86,14 +104,15 @@ export function runInRootfs(rootfs: string, script: string, opts: RunOptions = {
 		if (!/^\/[\w./-]*$/.test(b) || b.split('/').includes('..')) throw new Error(`bind ${JSON.stringify(b)} must be an absolute path of plain characters`);
 		return b;
 	});
-	const created = missingDirs(rootfs, binds);
+	// Under an overlay, the mount points for the binds are made in its upper directory, not in the cache.
+	const created = opts.overlay ? [] : missingDirs(rootfs, binds);
 	const env = {
 		PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
 		HOME: '/root',
 		LANG: 'C.UTF-8',
 		...opts.env,
 	};
-	const args = ['-m', '-p', '-f', '--propagation', 'private', '--kill-child', '--', '/bin/sh', '-c', ENTER, 'enter', rootfs, projectRoot, binds.join('\n'), script];
+	const args = ['-m', '-p', '-f', '--propagation', 'private', '--kill-child', '--', '/bin/sh', '-c', ENTER, 'enter', rootfs, projectRoot, binds.join('\n'), script, opts.overlay ?? '', opts.hostCgroups ? '1' : '0'];
 	return new Promise((resolve, reject) => {
 		const child = spawn('unshare', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
 		live.add(child);
