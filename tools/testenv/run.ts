@@ -47,7 +47,12 @@ else
 fi
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
-[ "$6" = 1 ] && mount --rbind /sys/fs/cgroup "$root/sys/fs/cgroup"
+if [ "$6" = 1 ]; then
+	mount --rbind /sys/fs/cgroup "$root/sys/fs/cgroup"
+	# crun refuses a hybrid layout (a cgroup2 mount with a controller beside the v1 ones): inside, the
+	# namespace keeps the v1 hierarchies only.
+	if mountpoint -q "$root/sys/fs/cgroup/unified"; then umount "$root/sys/fs/cgroup/unified"; fi
+fi
 mount -t devtmpfs devtmpfs "$root/dev"
 # A devpts of its own: CRIU refuses to dump a container whose /dev/pts is not a devpts mount.
 mkdir -p "$root/dev/pts"
