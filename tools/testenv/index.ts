@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { ensureRootfs } from './rootfs.js';
 import { runInRootfs, type RunOptions, type RunResult } from './run.js';
 
-export { ensureRootfs, rootfsPath, rootfsBuildMs, TEST_ROOTFS } from './rootfs.js';
+export { ensureRootfs, rootfsPath, rootfsBuildMs, RUNTIMES_ROOTFS, TEST_ROOTFS } from './rootfs.js';
+export { runInRootfs } from './run.js';
 export type { RunOptions, RunResult } from './run.js';
 
 /** Why tests that need the environment cannot run here, or null when they can. */

@@ -21,6 +21,17 @@ export const TEST_ROOTFS: RootfsSpec = {
 	packages: ['criu', 'nodejs', 'procps'],
 };
 
+/**
+ * The container runtimes, beside criu, in a tree of their own so that the base one stays small. No
+ * nodejs: the runtime tests also show that an installed prefetcher needs no Node on the host's PATH.
+ * crun needs libcriu2; CRIU's network lock needs iptables; incus-base is Incus without its VM side.
+ */
+export const RUNTIMES_ROOTFS: RootfsSpec = {
+	name: 'runtimes',
+	suite: 'trixie',
+	packages: ['criu', 'procps', 'iptables', 'runc', 'crun', 'libcriu2', 'podman', 'conmon', 'lxc', 'incus-base', 'incus-client'],
+};
+
 /** Root of every cache the project keeps on the host (rootfs trees, VM kernels). */
 export function cacheDir(): string {
 	return process.env.HOTCACHE_CACHE_DIR ?? '/var/cache/criu-hotcache';
