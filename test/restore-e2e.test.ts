@@ -11,6 +11,7 @@ import { runInTestenv, skipReason } from '../tools/testenv/index.js';
 import { testUnless } from './support.js';
 import { diskTempDir } from './prefetch-support.js';
 import { buildFixtures, readerTool } from './capture-support.js';
+import { HELPER, residentAgain } from './restore-helper.js';
 
 const e2e = suite('restore end to end');
 const plugin = path.join(projectRoot, 'criu-plugin/out/hotcache.so');
@@ -24,41 +25,6 @@ function why(): string | null {
 	buildFixtures();
 	return null;
 }
-
-// "Resident again" means this share of the file's pages. Not all of them: this host runs a DAMON
-// pageout scheme (/sys/kernel/mm/damon/admin/kdamonds/0: paddr, unmapped file pages idle for a
-// minute) that samples whole regions and was seen dropping a handful of freshly read pages.
-const RESIDENT_SHARE = 0.995;
-
-// Runs inside the rootfs with node and the built addon: evict files, wait for residency, read the counter.
-const HELPER = `
-import { closeSync, fsyncSync, openSync, readFileSync } from 'node:fs';
-const { native } = await import(${JSON.stringify(path.join(projectRoot, 'dist/hooks/native.js'))});
-const [cmd, ...args] = process.argv.slice(2);
-if (cmd === 'evict') {
-	for (const file of args) {
-		const fd = openSync(file, 'r');
-		fsyncSync(fd);
-		await native().fadvise(fd, 0, 0, native().advice.DONTNEED);
-		console.log(file, 'resident after eviction:', (await native().cachestat(fd, 0, 0)).cache);
-		closeSync(fd);
-	}
-} else if (cmd === 'wait-resident') {
-	// Prints how long until the file is resident again (bounded wait); see RESIDENT_SHARE.
-	const fd = openSync(args[0], 'r');
-	const pages = Math.ceil(Number(args[1]) / 4096);
-	const t0 = Date.now();
-	let cached = 0;
-	while (Date.now() - t0 < Number(args[2])) {
-		cached = (await native().cachestat(fd, 0, 0)).cache;
-		if (cached >= Math.ceil(pages * ${RESIDENT_SHARE})) break;
-		await new Promise((r) => setTimeout(r, 20));
-	}
-	console.log('resident=' + cached + ' pages=' + pages + ' ms=' + (Date.now() - t0));
-} else if (cmd === 'counter') {
-	console.log(readFileSync(args[0]).readBigUInt64LE(0).toString());
-}
-`;
 
 const A_BYTES = 32 << 20;
 const B_BYTES = 8 << 20;
@@ -120,12 +86,6 @@ async function restore(corrupt: boolean, starter?: Starter, launcher?: (work: st
 	} finally {
 		rmSync(work, { recursive: true, force: true });
 	}
-}
-
-/** The wait-resident line, when it says the file is resident again (RESIDENT_SHARE). */
-function residentAgain(out: string): { ms: number } | null {
-	const m = /resident=(\d+) pages=(\d+) ms=(\d+)/.exec(out);
-	return m && Number(m[1]) >= Math.ceil(Number(m[2]) * RESIDENT_SHARE) ? { ms: Number(m[3]) } : null;
 }
 
 const skip = why();
