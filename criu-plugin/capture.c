@@ -153,6 +153,19 @@ static bool pseudo_fs(int fd)
 	return false;
 }
 
+/*
+ * cachestat(2) of an overlayfs file reports the overlay inode's own page
+ * cache, which stays empty: the pages live in the lower or upper file's
+ * cache (which mincore() of a mapping of it does see). Every file of a
+ * podman or docker container's root is on overlayfs.
+ */
+static bool on_overlayfs(int fd)
+{
+	struct statfs sfs;
+
+	return fstatfs(fd, &sfs) == 0 && (long)sfs.f_type == OVERLAYFS_SUPER_MAGIC;
+}
+
 static int open_ro(int dirfd, const char *name)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOATIME);
@@ -203,10 +216,10 @@ static void record_handle(struct hc_file *file, int fd)
 static bool sync_if_dirty(struct hc_capture *c, struct hc_file *file, int fd, bool writable)
 {
 	struct hc_cachestat cs;
-	int ret = hc_cachestat(fd, &cs);
+	int ret = on_overlayfs(fd) ? -EOPNOTSUPP : hc_cachestat(fd, &cs);
 	bool dirty = ret == 0 ? cs.dirty + cs.writeback > 0 : writable;
 
-	if (ret < 0 && ret != -ENOSYS)
+	if (ret < 0 && ret != -ENOSYS && ret != -EOPNOTSUPP)
 		pr_debug("cachestat of %s: %s", file->path, strerror(-ret));
 	if (dirty) {
 		if (fsync(fd) < 0)
