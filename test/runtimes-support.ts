@@ -47,7 +47,7 @@ export interface Workload {
 
 export function makeWorkload(runtime: string): Workload {
 	const work = diskTempDir(runtime);
-	const token = `hc${process.pid}${path.basename(work).slice(-6).replace(/[^A-Za-z0-9]/g, '')}`;
+	const token = `hc${process.pid}${path.basename(work).slice(-6).toLowerCase().replace(/[^a-z0-9]/g, '')}`;
 	const root = path.join(work, 'root');
 	const vol = path.join(work, 'vol');
 	for (const dir of ['proc', 'dev', 'sys', 'data', 'tmp']) mkdirSync(path.join(root, dir), { recursive: true });
