@@ -4,14 +4,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import path from 'node:path';
 import { testUnless } from './support.js';
-import { afterRestore, checkRoundTrip, coldCache, makeWorkload, READER_ARGS, runRuntime, runtimesSkip } from './runtimes-support.js';
+import { afterRestore, checkRoundTrip, coldCache, LXC_VOLUME_FOUND, makeWorkload, READER_ARGS, runRuntime, runtimesSkip } from './runtimes-support.js';
 
 const lxc = suite('lxc');
 const skip = runtimesSkip();
-
-// Whether a file on a volume (mounted only inside the restored mount namespace) is found: with
-// --root on criu's command line the prefetcher resolves under that root as the caller sees it.
-export const LXC_VOLUME_FOUND = false;
 
 testUnless(skip, lxc, 'lxc-checkpoint dump and restore: the hot pages of the root come back, one prefetcher, the container runs on', async () => {
 	const w = makeWorkload('lxc');
