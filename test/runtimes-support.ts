@@ -170,11 +170,25 @@ function removeCgroups(token: string): void {
 }
 
 /** Runs `body` after the prelude in the runtimes rootfs, entered as an overlay with the host's cgroups. */
-export async function runRuntime(w: Workload, body: string, opts: { installArgs?: string[]; timeoutMs?: number } = {}): Promise<RuntimeRun> {
+export interface RuntimeOptions {
+	/** Extra arguments to `hotcache install`; null: no install (the test installs its own way). */
+	installArgs?: string[] | null;
+	/** More host directories bound at the same path. */
+	binds?: string[];
+	timeoutMs?: number;
+}
+
+export async function runRuntime(w: Workload, body: string, opts: RuntimeOptions = {}): Promise<RuntimeRun> {
 	const rootfs = await ensureRootfs(RUNTIMES_ROOTFS);
 	const overlay = path.join(w.work, 'overlay');
+	const script = opts.installArgs === null ? `set -eu\nW=${w.work} T=${w.token}\n` : prelude(w, opts.installArgs ?? []);
 	try {
-		const result = await runInRootfs(rootfs, prelude(w, opts.installArgs ?? []) + body, { binds: [w.work], overlay, hostCgroups: true, timeoutMs: opts.timeoutMs ?? 240_000 });
+		const result = await runInRootfs(rootfs, script + body, {
+			binds: [w.work, ...(opts.binds ?? [])],
+			overlay,
+			hostCgroups: true,
+			timeoutMs: opts.timeoutMs ?? 240_000,
+		});
 		const out = `${result.stdout}\n${result.stderr}`;
 		return { result, out, restores: readRestores(path.join(overlay, 'upper/var/lib/criu-hotcache')) };
 	} finally {
