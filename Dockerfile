@@ -11,15 +11,17 @@
 # BASE is any Debian trixie (or later) image; the tests build from one imported locally.
 ARG BASE=debian:trixie-slim
 
-FROM ${BASE} AS build
+FROM ${BASE} AS deps
 ENV DEBIAN_FRONTEND=noninteractive
-# Where the npm registry is reached through a TLS-inspecting proxy: its CA bundle, mounted into the
-# build (podman build -v BUNDLE:/PATH --build-arg npm_config_cafile=/PATH).
-ARG npm_config_cafile
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm ca-certificates >/dev/null
 # The build packages npm ci needs, in a layer of their own (tools/setup/build-deps.sh names them).
 COPY tools/setup/build-deps.sh /tmp/build-deps.sh
 RUN sh /tmp/build-deps.sh
+
+FROM deps AS build
+# Where the npm registry is reached through a TLS-inspecting proxy: its CA bundle, mounted into the
+# build (podman build -v BUNDLE:/PATH --build-arg npm_config_cafile=/PATH).
+ARG npm_config_cafile
 WORKDIR /src
 COPY . .
 # Builds the TypeScript, the addon, the plugin, the prefetcher's bundle and fetches its private Node;

@@ -24,6 +24,7 @@ testUnless(skip, image, 'podman build makes the installer image; it installs int
 	const store = path.join(cacheDir(), 'podman');
 	mkdirSync(store, { recursive: true });
 	const baseTag = `localhost/criu-hotcache-base:${path.basename(rootfsPath(TEST_ROOTFS))}`;
+	const depsTag = 'localhost/criu-hotcache-build-deps:latest';
 	const node = privateNodePath();
 	// The npm registry may be reached through a proxy whose CA only the host trusts (npm's cafile):
 	// the build gets the same bundle.
@@ -42,7 +43,10 @@ printf '[storage]\\ndriver = "overlay"\\ngraphroot = "%s"\\nrunroot = "/run/cont
 podman image exists ${baseTag} || tar -C ${base} -c . | podman import -q - ${baseTag} >/dev/null
 t0=$(date +%s)
 # As for the containers: the build's RUN steps must not ask for more than the host's hard rlimits.
-podman build -q --isolation=chroot --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 ${caArgs} --build-arg BASE=${baseTag} -t "localhost/criu-hotcache-installer:$T" ${projectRoot} >"$W/build.log" 2>&1 || { tail -30 "$W/build.log"; exit 11; }
+build() { podman build -q --isolation=chroot --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 ${caArgs} --build-arg BASE=${baseTag} "$@" ${projectRoot} >>"$W/build.log" 2>&1 || { tail -30 "$W/build.log"; exit 11; }; }
+# The build packages' stage gets a name, so that pruning the run's other layers keeps it cached.
+build --target deps -t ${depsTag}
+build -t "localhost/criu-hotcache-installer:$T"
 echo "build_s=$(($(date +%s) - t0))"
 mkdir -p /etc/criu; echo "default.conf before:"; printf 'tcp-established\\n' >>/etc/criu/default.conf; cat /etc/criu/default.conf
 inst() { podman run --rm --privileged --runtime runc --network none --cgroup-parent "/$T" \\
@@ -63,6 +67,7 @@ echo "--- uninstalled"
 cat /etc/criu/default.conf
 ls /usr/lib/criu /usr/libexec/criu-hotcache 2>&1 || true
 podman rmi -f "localhost/criu-hotcache-installer:$T" >/dev/null
+podman image prune -f >/dev/null
 `, { installArgs: null, binds: [store, base], timeoutMs: 900_000 }),
 	);
 	const out = run.out;
