@@ -34,7 +34,7 @@ export function libexecFiles(): LibexecFile[] {
 	const files: LibexecFile[] = [
 		{ from: path.join(projectRoot, BUNDLE), to: BUNDLE, mode: 0o644 },
 		{ from: path.join(projectRoot, SCHEMA), to: SCHEMA, mode: 0o644 },
-		{ from: path.join(projectRoot, ADDON), to: ADDON, mode: 0o755 },
+		{ from: path.join(projectRoot, ADDON), to: ADDON, mode: 0o644 },
 	];
 	if (existsSync(privateNodePath())) files.push({ from: privateNodePath(), to: PRIVATE_NODE, mode: 0o755 });
 	files.push({ from: path.join(projectRoot, 'hooks/action-script'), to: SCRIPT, mode: 0o755 });
