@@ -26,7 +26,7 @@ WORKDIR /src
 COPY . .
 # Builds the TypeScript, the addon, the plugin, the prefetcher's bundle and fetches its private Node;
 # then drops what only the build needed.
-RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund \
+RUN npm ci --no-audit --no-fund && test -x dist/private-node/node && npm prune --omit=dev --no-audit --no-fund \
 	&& rm -rf criu-plugin/out/*.o build/Release/obj.target build/Release/.deps
 
 FROM ${BASE}
