@@ -11,7 +11,7 @@ import { runInTestenv, skipReason } from '../tools/testenv/index.js';
 import { testUnless } from './support.js';
 import { diskTempDir } from './prefetch-support.js';
 import { buildFixtures, readerTool } from './capture-support.js';
-import { HELPER, residentAgain } from './restore-helper.js';
+import { HELPER, residentAgain, value } from './restore-helper.js';
 
 const e2e = suite('restore end to end');
 const plugin = path.join(projectRoot, 'criu-plugin/out/hotcache.so');
@@ -89,7 +89,6 @@ async function restore(corrupt: boolean, starter?: Starter, launcher?: (work: st
 }
 
 const skip = why();
-const value = (text: string, name: string): number => Number(new RegExp(`^${name}=(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
 
 testUnless(skip, e2e, 'the hot file is resident again soon after restore, pages after the fd offset first, and the process runs on', async () => {
 	const { result, out, record, work } = await restore(false);

@@ -47,3 +47,6 @@ export function residentAgain(out: string, file?: string): { ms: number } | null
 	}
 	return null;
 }
+
+/** A `name=NUMBER` line printed by a test script, NaN when absent. */
+export const value = (text: string, name: string): number => Number(new RegExp(`^${name}=(\\d+)`, 'm').exec(text)?.[1] ?? NaN);

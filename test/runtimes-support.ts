@@ -15,7 +15,7 @@ import { privateNodePath } from '../tools/bundle/private-node.js';
 import { missingPieces } from '../tools/bundle/self-contained.js';
 import { buildFixtures, pluginFile, readerTool } from './capture-support.js';
 import { diskTempDir, writeFile } from './prefetch-support.js';
-import { HELPER, residentAgain } from './restore-helper.js';
+import { HELPER, residentAgain, value } from './restore-helper.js';
 
 export const A_BYTES = 16 << 20;
 export const B_BYTES = 8 << 20;
@@ -196,7 +196,6 @@ export async function runRuntime(w: Workload, body: string, opts: RuntimeOptions
 	}
 }
 
-export const value = (text: string, name: string): number => Number(new RegExp(`^${name}=(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
 
 export interface Expect {
 	/** The file in the container's root, at its host path (what wait-resident watched). */
