@@ -25,7 +25,8 @@ export const READER_ARGS = ['/reader', '-a', '/A', '-b', '/data/B', '-n', '/data
 /**
  * Whether LXC and Incus restores find a file on a volume (mounted only inside the restored mount
  * namespace): they give criu --root, and the prefetcher resolves under that root as the caller's
- * mount namespace sees it, where the volume is not mounted. Not yet: such files are skipped.
+ * mount namespace sees it, where the volume is not mounted. Not yet: such files are skipped. Set to
+ * true when the prefetcher resolves through the restored init's root (/proc/PID/root) instead.
  */
 export const LXC_VOLUME_FOUND = false;
 
