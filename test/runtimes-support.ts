@@ -132,7 +132,7 @@ function readRestores(stateDir: string): Restore[] {
 }
 
 /** Removes, deepest first, every cgroup directory whose name holds the run's token, in every hierarchy. */
-function removeCgroups(token: string): void {
+async function removeCgroups(token: string): Promise<void> {
 	const found: string[] = [];
 	const walk = (dir: string, depth: number) => {
 		let entries;
@@ -160,13 +160,23 @@ function removeCgroups(token: string): void {
 		} catch {
 			continue;
 		}
-		for (const d of dirs.reverse()) {
-			try {
-				rmdirSync(d);
-			} catch {
-				// Still in use or already gone: the namespace's processes are dead, so this is rare.
-			}
+		for (const d of dirs.reverse()) await removeCgroup(d);
+	}
+}
+
+/**
+ * rmdir of a cgroup fails with EBUSY while a process in it is still exiting: the namespace's
+ * processes are killed with it, but reaped a little later. Tried for up to 5 s.
+ */
+async function removeCgroup(dir: string): Promise<void> {
+	for (let tries = 0; ; tries++) {
+		try {
+			rmdirSync(dir);
+			return;
+		} catch (err) {
+			if ((err as NodeJS.ErrnoException).code !== 'EBUSY' || tries >= 100) return;
 		}
+		await new Promise((resolve) => setTimeout(resolve, 50));
 	}
 }
 
@@ -193,7 +203,7 @@ export async function runRuntime(w: Workload, body: string, opts: RuntimeOptions
 		const out = `${result.stdout}\n${result.stderr}`;
 		return { result, out, restores: readRestores(path.join(overlay, 'upper/var/lib/criu-hotcache')) };
 	} finally {
-		removeCgroups(w.token);
+		await removeCgroups(w.token);
 	}
 }
 
