@@ -27,16 +27,35 @@ static enum hc_image_error fail(enum hc_image_error e, char *why, size_t why_len
 }
 
 /* Field numbers in proto/hotcache.proto that the pre-walk reads. */
+#define FIELD_IMAGE_CAPTURE 2u
 #define FIELD_IMAGE_FILES 3u
 #define FIELD_FILE_PATH 1u
+#define FIELD_FILE_IDENTITY 2u
 #define FIELD_FILE_FDS 3u
 #define FIELD_FILE_GAPS 10u	/* then lengths 11, classes 12 */
 
 /*
- * The payload's repeated entries, counted on the wire before protobuf-c
- * decodes it: protobuf-c allocates a message per entry (a 32 MiB payload of
- * empty File entries took 2.4 GB) before any count could be checked. Same
- * counts, order and verdicts as checkWireCounts() in proto/image.ts.
+ * The wire type of each field of a message, by field number from 1: 'V' varint, 'L'
+ * length-delimited, 'P' either (a packable repeated varint). Fields past the end are
+ * a later version's, skipped whatever their type. As wireTypesOf() in proto/image.ts.
+ */
+struct wire_schema {
+	const char *name;
+	const char *types;
+};
+
+static const struct wire_schema wire_image = { "HotcacheImage", "VLL" };
+static const struct wire_schema wire_capture = { "Capture", "LLVVVVVVVVVLL" };
+static const struct wire_schema wire_file = { "File", "LLLVVVVVVPPP" };
+static const struct wire_schema wire_identity = { "Identity", "VVVVLV" };
+static const struct wire_schema wire_fd = { "OpenFd", "VVV" };
+
+/*
+ * The payload walked on the wire before protobuf-c decodes it: wire types,
+ * and the repeated entries counted. protobuf-c allocates a message per entry
+ * (a 32 MiB payload of empty File entries took 2.4 GB) before any count could
+ * be checked, and an array for every entry of a wrong wire type before it
+ * refuses the first. Same verdicts as checkWire() in proto/image.ts.
  */
 struct prewalk {
 	enum hc_image_error e;		/* OK while the walk goes on */
@@ -50,13 +69,53 @@ struct prewalk {
 	uint64_t nul_path_file;		/* index of the first file whose path has a NUL; UINT64_MAX: none */
 };
 
+/* False (and the reason in @w) when @f's wire type is not the one @schema gives its number. */
+static bool wire_type_ok(struct prewalk *w, const struct wire_schema *schema, const struct hc_wire_field *f)
+{
+	char want;
+
+	if (f->number > strlen(schema->types))
+		return true;
+	want = schema->types[f->number - 1];
+	if (want == 'P' ? f->type == HC_WIRE_VARINT || f->type == HC_WIRE_LEN :
+			  f->type == (want == 'V' ? HC_WIRE_VARINT : HC_WIRE_LEN))
+		return true;
+	w->e = fail(HC_IMAGE_MALFORMED, w->why, w->why_len, "%s field %u has wire type %d", schema->name, f->number,
+		    (int)f->type);
+	return false;
+}
+
+/* A message with no nested messages of its own: only its wire types are checked. */
+struct leaf_walk {
+	struct prewalk *w;
+	const struct wire_schema *schema;
+};
+
+static bool leaf_field(void *ctx, const struct hc_wire_field *f)
+{
+	struct leaf_walk *leaf = ctx;
+
+	return wire_type_ok(leaf->w, leaf->schema, f);
+}
+
+static bool walk_leaf(struct prewalk *w, const struct wire_schema *schema, const struct hc_wire_field *f)
+{
+	struct leaf_walk leaf = { .w = w, .schema = schema };
+
+	return hc_wire_walk(f->data, f->len, leaf_field, &leaf);
+}
+
 static bool prewalk_file_field(void *ctx, const struct hc_wire_field *f)
 {
 	struct prewalk *w = ctx;
 	uint64_t count = 1, *array;
 	size_t i;
 
-	if (f->number == FIELD_FILE_PATH && f->type == HC_WIRE_LEN) {
+	if (!wire_type_ok(w, &wire_file, f))
+		return false;
+	if (f->number == FIELD_FILE_IDENTITY)
+		return walk_leaf(w, &wire_identity, f);
+	if (f->number == FIELD_FILE_PATH) {
 		w->path = *f;
 	} else if (f->number == FIELD_FILE_FDS) {
 		if (++w->fds_of_file > HC_LIMIT_FDS_PER_FILE) {
@@ -67,15 +126,12 @@ static bool prewalk_file_field(void *ctx, const struct hc_wire_field *f)
 			w->e = fail(HC_IMAGE_INVALID, w->why, w->why_len, "more than %u fds in the image", HC_LIMIT_FDS);
 			return false;
 		}
+		return walk_leaf(w, &wire_fd, f);
 	} else if (f->number >= FIELD_FILE_GAPS && f->number < FIELD_FILE_GAPS + 3) {
 		if (f->type == HC_WIRE_LEN) {
 			/* Packed: one entry per byte without the continuation bit. */
 			for (i = 0, count = 0; i < f->len; i++)
 				count += f->data[i] < 0x80;
-		} else if (f->type != HC_WIRE_VARINT) {
-			w->e = fail(HC_IMAGE_MALFORMED, w->why, w->why_len, "range array field %u has wire type %d", f->number,
-				    (int)f->type);
-			return false;
 		}
 		array = &w->arrays[f->number - FIELD_FILE_GAPS];
 		*array += count;
@@ -91,7 +147,11 @@ static bool prewalk_field(void *ctx, const struct hc_wire_field *f)
 {
 	struct prewalk *w = ctx;
 
-	if (f->number != FIELD_IMAGE_FILES || f->type != HC_WIRE_LEN)
+	if (!wire_type_ok(w, &wire_image, f))
+		return false;
+	if (f->number == FIELD_IMAGE_CAPTURE)
+		return walk_leaf(w, &wire_capture, f);
+	if (f->number != FIELD_IMAGE_FILES)
 		return true;
 	if (++w->files > HC_LIMIT_FILES) {
 		w->e = fail(HC_IMAGE_INVALID, w->why, w->why_len, "more than %u files in the image", HC_LIMIT_FILES);

@@ -1,6 +1,7 @@
 // hotcache.img in TypeScript: framing, decoding with bounds, validation, encoding.
 // The schema is proto/hotcache.proto; the limits below are the same as criu-plugin/image-limits.h.
 import protobuf from 'protobufjs';
+import { isUtf8 } from 'node:buffer';
 import { fileURLToPath } from 'node:url';
 
 export const IMAGE_FILE = 'hotcache.img';
@@ -104,7 +105,7 @@ const LRUS: LruName[] = ['unspecified', 'classic', 'mglru'];
 const schemaFile = fileURLToPath(new URL('../../proto/hotcache.proto', import.meta.url));
 let messageType: protobuf.Type | undefined;
 function imageType(): protobuf.Type {
-	messageType ??= protobuf.loadSync(schemaFile).lookupType('hotcache.HotcacheImage');
+	messageType ??= protobuf.loadSync(schemaFile).resolveAll().lookupType('hotcache.HotcacheImage');
 	return messageType;
 }
 
@@ -155,50 +156,71 @@ function safeNumber(text: string, what: string, max: number, path?: string): num
 	return value;
 }
 
-// Field numbers of hotcache.proto that repeat: HotcacheImage.files, File.fds, File.gaps/lengths/classes.
-const IMAGE_FILES = 3;
-const FILE_FDS = 3;
-const FILE_RANGE_ARRAYS = new Set([10, 11, 12]);
 const WIRE_VARINT = 0;
 const WIRE_BYTES = 2;
+const WIRE_GROUP_START = 3;
+const WIRE_GROUP_END = 4;
+const WIRE_FIXED32 = 5;
+
+/** The wire types a field may arrive with: its type's own, and length-delimited for a packed repeated scalar. */
+function wireTypesOf(field: protobuf.Field): number[] {
+	if (field.resolvedType instanceof protobuf.Type) return [WIRE_BYTES];
+	const own = field.resolvedType instanceof protobuf.Enum ? WIRE_VARINT : (protobuf.types.basic as Record<string, number>)[field.type]!;
+	return field.repeated && own !== WIRE_BYTES ? [own, WIRE_BYTES] : [own];
+}
+
+/** Entries counted on the wire; the limits are checked as each one is seen. */
+interface WireCounts {
+	files: number;
+	fdsInImage: number;
+	fdsOfFile: number;
+	/** gaps, lengths, classes entries in the whole image. */
+	ranges: Record<string, number>;
+}
+
+const RANGE_ARRAYS = ['gaps', 'lengths', 'classes'];
 
 /**
- * Counts the repeated entries of a payload on the wire, without decoding it, and refuses one that
- * holds more than the limits. Decoding first would build an object for every entry: a 64 MiB
- * payload of empty entries would cost gigabytes before any count could be checked.
+ * Walks a payload on the wire without decoding it, and refuses: a field whose wire type is not its
+ * schema's (protobufjs reads a varint as an empty message, or a value as a length); groups and
+ * reserved wire types; a path that is not UTF-8 (decoded, it would name another file); more
+ * repeated entries than the limits. Decoding first would build an object for every entry: a 64 MiB
+ * payload of empty entries costs gigabytes.
  */
-function checkWireCounts(payload: Uint8Array): void {
-	const top = protobuf.Reader.create(payload);
-	let files = 0;
-	let fdsInImage = 0;
-	const arrays = [0, 0, 0];
-	while (top.pos < top.len) {
-		const tag = top.uint32();
-		if (tag >>> 3 !== IMAGE_FILES || (tag & 7) !== WIRE_BYTES) {
-			top.skipType(tag & 7);
+function checkWire(reader: protobuf.Reader, type: protobuf.Type, counts: WireCounts): void {
+	const inFile = type.name === 'File';
+	while (reader.pos < reader.len) {
+		const tag = reader.uint32();
+		const id = tag >>> 3;
+		const wire = tag & 7;
+		if (id === 0 || wire === WIRE_GROUP_START || wire === WIRE_GROUP_END || wire > WIRE_FIXED32) {
+			throw new ImageError('malformed', `${type.name} has a field ${id} of wire type ${wire}`);
+		}
+		const field = type.fieldsById[id];
+		if (!field) {
+			reader.skipType(wire); // a later version's field
 			continue;
 		}
-		if (++files > LIMITS.files) throw new ImageError('invalid', `more than ${LIMITS.files} files in the image`);
-		const file = protobuf.Reader.create(top.bytes());
-		let fds = 0;
-		while (file.pos < file.len) {
-			const fileTag = file.uint32();
-			const field = fileTag >>> 3;
-			const wire = fileTag & 7;
-			if (field === FILE_FDS && ++fds > LIMITS.fdsPerFile) throw new ImageError('invalid', `more than ${LIMITS.fdsPerFile} fds on one file`);
-			if (field === FILE_FDS && ++fdsInImage > LIMITS.fdsPerImage) throw new ImageError('invalid', `more than ${LIMITS.fdsPerImage} fds in the image`);
-			if (FILE_RANGE_ARRAYS.has(field)) {
-				// Packed: one element per byte without the continuation bit; unpacked: one element.
-				let count = 1;
-				if (wire === WIRE_BYTES) count = file.bytes().reduce((n, byte) => n + (byte < 0x80 ? 1 : 0), 0);
-				else if (wire === WIRE_VARINT) file.skipType(wire);
-				else throw new ImageError('malformed', `range array field ${field} has wire type ${wire}`);
-				const i = field - 10;
-				arrays[i] = arrays[i]! + count;
-				if (arrays[i]! > LIMITS.rangesPerImage) throw new ImageError('invalid', `more than ${LIMITS.rangesPerImage} ranges in the image`);
-				continue;
+		const allowed = wireTypesOf(field);
+		if (!allowed.includes(wire)) throw new ImageError('malformed', `${type.name}.${field.name} has wire type ${wire}, not ${allowed.join(' or ')}`);
+		if (field.resolvedType instanceof protobuf.Type) {
+			if (type.name === 'HotcacheImage' && field.name === 'files') {
+				if (++counts.files > LIMITS.files) throw new ImageError('invalid', `more than ${LIMITS.files} files in the image`);
+				counts.fdsOfFile = 0;
+			} else if (inFile && field.name === 'fds') {
+				if (++counts.fdsOfFile > LIMITS.fdsPerFile) throw new ImageError('invalid', `more than ${LIMITS.fdsPerFile} fds on one file`);
+				if (++counts.fdsInImage > LIMITS.fdsPerImage) throw new ImageError('invalid', `more than ${LIMITS.fdsPerImage} fds in the image`);
 			}
-			file.skipType(wire);
+			checkWire(protobuf.Reader.create(reader.bytes()), field.resolvedType, counts);
+		} else if (inFile && RANGE_ARRAYS.includes(field.name)) {
+			// Packed: one element per byte without the continuation bit; unpacked: one element.
+			const entries = wire === WIRE_BYTES ? reader.bytes().reduce((n, byte) => n + (byte < 0x80 ? 1 : 0), 0) : (reader.skipType(wire), 1);
+			counts.ranges[field.name] = (counts.ranges[field.name] ?? 0) + entries;
+			if (counts.ranges[field.name]! > LIMITS.rangesPerImage) throw new ImageError('invalid', `more than ${LIMITS.rangesPerImage} ranges in the image`);
+		} else if (inFile && field.name === 'path') {
+			if (!isUtf8(reader.bytes())) throw new ImageError('invalid', 'a path is not UTF-8');
+		} else {
+			reader.skipType(wire);
 		}
 	}
 }
@@ -208,7 +230,7 @@ export function decodeImage(buf: Uint8Array): HotcacheImage {
 	if (buf.length > HEADER_BYTES + LIMITS.imageBytes) throw new ImageError('too-large', `image of ${buf.length} bytes exceeds the limit`);
 	const payload = unframe(buf);
 	try {
-		checkWireCounts(payload);
+		checkWire(protobuf.Reader.create(payload), imageType(), { files: 0, fdsInImage: 0, fdsOfFile: 0, ranges: {} });
 	} catch (err) {
 		if (err instanceof ImageError) throw err;
 		throw new ImageError('malformed', `image payload does not decode: ${(err as Error).message}`);

@@ -253,6 +253,17 @@ const hostile: [string, Buffer, string][] = [
 	['oversized file handle', encodeRaw((r) => (first(r).identity = { size: 10 * 4096, handle: Buffer.alloc(LIMITS.handleBytes + 1) })), 'invalid'],
 	['page size not a power of two', encodeRaw((r) => (r.capture.pageSize = 5000)), 'invalid'],
 	['no capture', encodeRaw((r) => delete (r as Record<string, unknown>).capture), 'invalid'],
+	// A field whose wire type is not its schema's: decoders that trust the field number read a varint
+	// as an empty message, or a length as a value (issue 7, item 3).
+	['file entries sent as varints', frame(Buffer.concat([valid.subarray(HEADER_BYTES), Buffer.from([(3 << 3) | 0, 0, (3 << 3) | 0, 0])])), 'malformed'],
+	['capture sent as a varint', frame(Buffer.from([(1 << 3) | 0, 1, (2 << 3) | 0, 5])), 'malformed'],
+	['a path sent as a fixed64', frame(fileEntry(Buffer.from([(1 << 3) | 1, 0x2f, 0, 0, 0, 0, 0, 0, 0]))), 'malformed'],
+	['an identity sent as a varint', frame(fileEntry(Buffer.from([(2 << 3) | 0, 7]))), 'malformed'],
+	['an fd sent as a fixed32', frame(fileEntry(Buffer.from([(3 << 3) | 5, 0, 0, 0, 0]))), 'malformed'],
+	['an fd offset sent as a length', frame(fileEntry(protobuf.Writer.create().uint32((3 << 3) | 2).bytes(Buffer.from([(3 << 3) | 2, 1, 0])).finish())), 'malformed'],
+	['a page size sent as a length', frame(protobuf.Writer.create().uint32((1 << 3) | 0).uint32(1).uint32((2 << 3) | 2).bytes(Buffer.from([(7 << 3) | 2, 2, 0x10, 0x00])).finish()), 'malformed'],
+	['a group in an unknown field', frame(Buffer.concat([valid.subarray(HEADER_BYTES), Buffer.from([(9 << 3) | 3, (9 << 3) | 4])])), 'malformed'],
+	['a path that is not UTF-8 (it would decode as another name)', frame(Buffer.concat([encodeRaw((r) => (r.files = [])).subarray(HEADER_BYTES), fileEntry(protobuf.Writer.create().uint32((1 << 3) | 2).bytes(Buffer.from([0x2f, 0x61, 0xff])).finish())])), 'invalid'],
 ];
 
 image('the hostile-image table starts from an image both decoders accept', () => {
@@ -272,6 +283,20 @@ for (const [name, buf, kind] of hostile) {
 		assert.is(c.kind, kind, `C: ${c.message}`);
 	});
 }
+
+// The same 32 MiB as field 3 with the varint wire type: protobufjs decoded each as an empty File
+// (48 s of CPU and 4.7 GB at 64 MiB before the heap limit); the wire-type check refuses it first.
+image('hostile image refused by both decoders, quickly: millions of file entries sent as varints (malformed)', () => {
+	const head = schema.encode(schema.fromObject({ version: 1, capture: { pageSize: 4096 } })).finish();
+	const buf = frame(Buffer.concat([head, Buffer.alloc(32 << 20, Buffer.from([(3 << 3) | 0, 0]))]));
+	const file = path.join(scratch.dir, 'varint-files.img');
+	writeFileSync(file, buf);
+	const c = checkWithC(file);
+	assert.is(c.ok, false, `C accepted it: ${JSON.stringify(c)}`);
+	assert.is(c.kind, 'malformed', `C: ${c.message}`);
+	assert.match(c.message ?? '', /HotcacheImage field 3 has wire type 0/, 'C refuses it on the wire, before protobuf-c allocates an entry for each');
+	assert.throws(() => decodeImage(buf), (err: unknown) => err instanceof ImageError && err.kind === 'malformed' && /HotcacheImage.files has wire type 0/.test(err.message), 'TypeScript: expected malformed');
+});
 
 // 16 Mi empty File entries (two bytes each) in a 32 MiB payload: a decoder that builds every entry
 // before counting them needs gigabytes. Both must count first; either refusal is right.
