@@ -12,13 +12,15 @@ export interface Cachestat {
 }
 
 export interface OpenedInRoot {
-	/** -1 when the path is not a regular file or is on a refused file system: it was resolved but never opened. */
+	/** -1 when the path is not a regular file, is on a refused file system or is leased: it was resolved but never opened. */
 	fd: number;
 	/** st_mode of what the path names. */
 	mode: number;
 	resolver: 'openat2' | 'walk';
 	/** The file system ("proc", "sysfs", "fuse", ...) when it has no storage-backed page cache to fill: refused. */
 	refusedFs: string | null;
+	/** Another process holds a lease on it that opening it would break: refused. */
+	leased: boolean;
 }
 
 export enum Resolver {

@@ -27,13 +27,24 @@ function kind(mode: number): string {
 
 const WHY: Record<string, string> = {
 	ENOENT: 'not found in the root',
-	ELOOP: 'a symlink on the way (without openat2 links are not followed)',
+	ELOOP: 'a symlink on the way (links are not followed: image paths are already resolved)',
 	EXDEV: 'the path would leave the root',
 	ENOTDIR: 'a path component is not a directory',
 	EACCES: 'permission denied',
 	ESTALE: 'replaced while it was being opened',
 	EAGAIN: 'the root kept changing while the path was resolved',
 };
+
+/** File systems served by a process (the others refused are kernel interfaces). */
+const SERVED_FS = new Set(['fuse', '9p', 'autofs']);
+
+/** Why a failed open refused the file. */
+function failure(err: { code: string; syscall: string }): string {
+	// O_NONBLOCK makes a read open that conflicts with a lease taken after the look at /proc/locks fail
+	// at once; the kernel has already asked the holder to give it up.
+	if (err.code === 'EAGAIN' && err.syscall === 'open') return 'another process took a lease on it as it was opened (EAGAIN from open): not opened, but the holder was asked to give the lease up';
+	return `${WHY[err.code] ?? 'cannot be opened'} (${err.code} from ${err.syscall})`;
+}
 
 /** Why the file at hand is not the captured one, or null when it is. */
 function identityMismatch(file: ImageFile, stat: BigIntStats, compareInode: boolean): string | null {
@@ -45,27 +56,38 @@ function identityMismatch(file: ImageFile, stat: BigIntStats, compareInode: bool
 	return null;
 }
 
-export async function openInRoot(rootFd: number, file: ImageFile, compareInode: boolean, resolver = Resolver.Auto): Promise<OpenOutcome> {
+/**
+ * Opens `file` (an absolute path) inside the root, read-only, when it is a regular file on storage
+ * that no other process holds a lease on; never follows a link, never opens anything else.
+ */
+export async function openRegular(rootFd: number, file: string, resolver = Resolver.Auto): Promise<OpenOutcome> {
 	let opened;
 	try {
-		opened = await native().openInRoot(rootFd, file.path, resolver);
+		opened = await native().openInRoot(rootFd, file, resolver);
 	} catch (err) {
 		if (!isSystemError(err)) throw err;
-		return { ok: false, reason: `${WHY[err.code] ?? 'cannot be opened'} (${err.code} from ${err.syscall})` };
+		return { ok: false, reason: failure(err) };
 	}
-	if (opened.refusedFs === 'fuse') return { ok: false, reason: 'on a FUSE file system (its daemon could make open or read hang): not opened' };
+	if (opened.refusedFs !== null && SERVED_FS.has(opened.refusedFs)) return { ok: false, reason: `on ${opened.refusedFs}, served by a process that could make open or read hang: not opened` };
 	if (opened.refusedFs !== null) return { ok: false, reason: `on ${opened.refusedFs}, a kernel interface with no storage behind it: not opened` };
+	if (opened.leased) return { ok: false, reason: 'another process holds a lease on it: not opened (any open would make the kernel ask the holder to give the lease up)' };
 	if (opened.fd < 0) return { ok: false, reason: `is ${kind(opened.mode)}, not a regular file` };
 	try {
-		const stat = await fstatBig(opened.fd);
-		const mismatch = identityMismatch(file, stat, compareInode);
-		if (mismatch === null) return { ok: true, file: { fd: opened.fd, stat, resolver: opened.resolver } };
-		await closeFd(opened.fd);
-		return { ok: false, reason: mismatch };
+		return { ok: true, file: { fd: opened.fd, stat: await fstatBig(opened.fd), resolver: opened.resolver } };
 	} catch (err) {
 		await closeFd(opened.fd);
 		throw err;
 	}
+}
+
+/** Opens an image's file inside the root (see openRegular) and checks that it is still the file captured. */
+export async function openInRoot(rootFd: number, file: ImageFile, compareInode: boolean, resolver = Resolver.Auto): Promise<OpenOutcome> {
+	const opened = await openRegular(rootFd, file.path, resolver);
+	if (!opened.ok) return opened;
+	const mismatch = identityMismatch(file, opened.file.stat, compareInode);
+	if (mismatch === null) return opened;
+	await closeFd(opened.file.fd);
+	return { ok: false, reason: mismatch };
 }
 
 const fstatBig = promisify((fd: number, cb: (err: NodeJS.ErrnoException | null, st: BigIntStats) => void) => fstat(fd, { bigint: true }, cb));

@@ -3,9 +3,10 @@
 // within the memory budget and the bandwidth cap, recording every step.
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import type { HotcacheImage, ImageFile } from '../proto/image.js';
+import { Hotness, type HotcacheImage, type ImageFile } from '../proto/image.js';
 import { type Config } from './config.js';
 import { activate, fetchChunks, type ChunkResult, type FetchFile } from './fetch.js';
+import { LookupBudget } from './lookup-budget.js';
 import { memoryBudget } from './memory-budget.js';
 import { native } from './native.js';
 import { closeFd, openInRoot, openRoot, type OpenOutcome } from './open-in-root.js';
@@ -26,8 +27,10 @@ export interface PrefetchRequest {
 	image: HotcacheImage;
 	/** Where the image came from, for the record. */
 	imageLabel: string;
-	/** The restored process's root ("/" when it has none of its own). */
+	/** The restored process's root ("/" when it has none of its own), as the record names it. */
 	root: string;
+	/** The root, already opened (the detached prefetcher's, from the kernel): used instead of opening `root`. */
+	rootFd?: number;
 	config: Pick<Config, 'workers' | 'bandwidth' | 'activate'>;
 	recorder: Recorder;
 	signal: AbortSignal;
@@ -57,12 +60,15 @@ export async function runPrefetch(req: PrefetchRequest): Promise<PrefetchSummary
 	const files: FetchFile[] = [];
 	const planFiles: PlanFile[] = [];
 	const skipped: PrefetchSummary['skipped'] = [];
-	const rootFd = await openRoot(req.root);
+	const rootFd = req.rootFd ?? (await openRoot(req.root));
 	let outcomes: (OpenOutcome | null)[];
 	try {
-		outcomes = await openAll(rootFd, image.files, compareInode, req.signal);
+		// A file with nothing to fetch is never opened (an open can have effects: a lease broken).
+		const resident = fetchesResident(image);
+		const wanted = image.files.map((f) => f.ranges.some((r) => resident || r.hotness !== Hotness.Resident));
+		outcomes = await openAll(rootFd, image.files, wanted, compareInode, req.signal);
 	} finally {
-		await closeFd(rootFd);
+		if (req.rootFd === undefined) await closeFd(rootFd);
 	}
 	try {
 		image.files.forEach((file, i) => {
@@ -91,8 +97,9 @@ export async function runPrefetch(req: PrefetchRequest): Promise<PrefetchSummary
  * one being the readahead. Outcomes in image order; null for files not reached before an abort.
  * On an unexpected error every fd opened so far is closed.
  */
-async function openAll(rootFd: number, images: readonly ImageFile[], compareInode: boolean, signal: AbortSignal): Promise<(OpenOutcome | null)[]> {
+async function openAll(rootFd: number, images: readonly ImageFile[], wanted: readonly boolean[], compareInode: boolean, signal: AbortSignal): Promise<(OpenOutcome | null)[]> {
 	const outcomes: (OpenOutcome | null)[] = images.map(() => null);
+	const lookups = new LookupBudget();
 	// Every fd stays open until the end of the run: the files beyond the limit are skipped, so the
 	// record, the status file and Node itself still get fds.
 	const budget = openFileBudget();
@@ -103,8 +110,14 @@ async function openAll(rootFd: number, images: readonly ImageFile[], compareInod
 	const worker = async (): Promise<void> => {
 		while (!signal.aborted && !failed && next < images.length) {
 			const i = next++;
+			if (!wanted[i]) continue;
 			if (slots <= 0) {
 				outcomes[i] = overBudget;
+				continue;
+			}
+			const refusal = lookups.admit(images[i]!.path);
+			if (refusal !== null) {
+				outcomes[i] = { ok: false, reason: refusal };
 				continue;
 			}
 			slots--;
@@ -131,7 +144,7 @@ async function openAll(rootFd: number, images: readonly ImageFile[], compareInod
 async function fetchPlan(req: PrefetchRequest, files: FetchFile[], planFiles: PlanFile[], pageSize: number, skipped: PrefetchSummary['skipped']): Promise<PrefetchSummary> {
 	const filesSkipped = skipped.length;
 	const { recorder, config, image } = req;
-	const planOptions = { resumePages: RESUME_BYTES / pageSize, includeResident: image.capture.backend === 'mincore' };
+	const planOptions = { resumePages: RESUME_BYTES / pageSize, includeResident: fetchesResident(image) };
 	const budget = memoryBudget();
 	const { chunks, leftOutPages } = truncateToBudget(chunkStream(planFiles, planOptions), Math.floor(budget.bytes / pageSize), plannedPages(planFiles, planOptions));
 	recorder.event({ kind: 'budget', budgetBytes: budget.bytes, memAvailable: budget.memAvailable, cgroupHeadroom: budget.cgroupHeadroom, pagesPlanned: pagesIn(chunks), leftOutPages });
@@ -180,6 +193,11 @@ async function fetchPlan(req: PrefetchRequest, files: FetchFile[], planFiles: Pl
 	recorder.event({ kind: 'summary', ...summary });
 	recorder.status(describe(summary, planFiles.length, filesSkipped, stopped ? `stopped (${stopped})` : 'done'));
 	return { ...summary, skipped };
+}
+
+/** Pages only seen resident are fetched only when the backend could tell nothing better (see plan.ts). */
+function fetchesResident(image: HotcacheImage): boolean {
+	return image.capture.backend === 'mincore';
 }
 
 /** How many more fds the run may hold: the soft RLIMIT_NOFILE minus the fds in use and FD_RESERVE. */

@@ -7,7 +7,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { encodeImage, HEADER_BYTES, MAGIC } from '../proto/image.js';
+import { encodeImage, HEADER_BYTES, Hotness, MAGIC } from '../proto/image.js';
 import { projectRoot } from '../tools/project.js';
 import { diskTempDir, evict, hot, image, imageFile, writeFile } from './prefetch-support.js';
 
@@ -80,6 +80,28 @@ test('files that cannot be used are skipped one by one with their reason; the re
 	assert.match(skips[1]!, /not found in the root \(ENOENT from openat2\)/);
 	assert.match(skips[2]!, /size changed: captured 4096 bytes, now 32768/);
 	assert.match(out.status, /^hotcache: prefetch done: .* of 8 asked; .* 1 files, 3 skipped$/);
+});
+
+test('a file with nothing to fetch is never opened', async () => {
+	const other = path.join(base, 'unfetched');
+	writeFile(other, 4096);
+	// Only resident pages, from a backend that tells hot from warm: nothing of it is fetched.
+	const out = await prefetcher('nothing-to-fetch', encodeImage(image([imageFile(other, other, [{ start: 0, count: 1, hotness: Hotness.Resident }]), imageFile(other, other, []), imageFile(data, data, [hot(0, 8)])])));
+	assert.equal(out.events.filter((e) => e.path === other), [], 'neither opened nor skipped');
+	assert.match(out.status, /^hotcache: prefetch done: .* of 8 asked; .* 1 files, 0 skipped$/);
+});
+
+// Past 4,000,000 components, files are skipped: here 2,100 paths of about 2,000 "." each, which
+// the kernel walks one by one (different paddings: not the same path 2,100 times).
+test('path lookups are bounded per image: the files past the budget are skipped with the reason', async () => {
+	const padded = (i: number): string => '/' + './'.repeat(1990 + (i % 20)) + data.slice(1);
+	const files = Array.from({ length: 2100 }, (_, i) => imageFile(data, padded(i), [hot(0, 8)]));
+	const out = await prefetcher('lookup-budget', encodeImage(image(files)));
+	const skips = out.events.filter((e) => e.kind === 'skip');
+	const opened = out.events.filter((e) => e.kind === 'file');
+	assert.ok(opened.length >= 1900 && opened.length < 2100, `${opened.length} opened`);
+	assert.is(skips.length, 2100 - opened.length);
+	assert.ok(skips.every((e) => /path components one image may look up/.test(e.reason ?? '')), JSON.stringify(skips[0]));
 });
 
 test('the record and the status are never written through a symlink', async () => {

@@ -2,14 +2,19 @@
 // does not escape, FIFOs and devices are refused without being opened, changed files are skipped.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdirSync, symlinkSync, truncateSync, utimesSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, existsSync, fstatSync, mkdirSync, rmSync, symlinkSync, truncateSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { closeFd, openInRoot, openRoot, type OpenOutcome } from '../hooks/open-in-root.js';
 import { Resolver } from '../hooks/native.js';
 import type { ImageFile } from '../proto/image.js';
+import { projectRoot } from '../tools/project.js';
 import { testUnless } from './support.js';
 import { diskTempDir, hot, imageFile, writeFile } from './prefetch-support.js';
+import { buildFixtures } from './capture-support.js';
+
+const leaseHolder = path.join(projectRoot, 'test/fixtures/out/lease-holder');
 
 const base = diskTempDir('resolve');
 const root = path.join(base, 'root');
@@ -100,11 +105,53 @@ for (const resolver of [Resolver.Openat2, Resolver.Walk]) {
 	});
 }
 
-test('openat2 follows a link that stays inside the root; the walk refuses every link', async () => {
-	const viaOpenat2 = await open('/data/link-in', inRootFile, Resolver.Openat2);
-	assert.ok(viaOpenat2.ok);
-	if (viaOpenat2.ok) closeSync(viaOpenat2.file.fd);
-	refusedBecause(await open('/data/link-in', inRootFile, Resolver.Walk), /symlink/);
+test('no link is followed, not even one that stays inside the root: image paths are resolved paths', async () => {
+	for (const resolver of [Resolver.Openat2, Resolver.Walk]) refusedBecause(await open('/data/link-in', inRootFile, resolver), /a symlink on the way/);
+});
+
+// A link inside the root whose target is padded with "." up to PATH_MAX, through itself up to the
+// kernel's 40 hops: each lookup through it cost the kernel about 80,000 components.
+test('a path through a padded in-root link is refused at the link, whatever its padding', async () => {
+	const padded = path.join(root, 'padded');
+	symlinkSync('./'.repeat(2000) + 'data/file', padded);
+	try {
+		for (const resolver of [Resolver.Openat2, Resolver.Walk]) refusedBecause(await open('/padded', inRootFile, resolver), /a symlink on the way/);
+	} finally {
+		rmSync(padded);
+	}
+});
+
+testUnless(isRoot ? null : 'taking a lease on a file of another owner needs root (CAP_LEASE)', test, 'a file another process holds a write lease on is refused without breaking the lease', async () => {
+	buildFixtures();
+	const leased = path.join(root, 'data/leased');
+	writeFile(leased, 4096);
+	const holder = spawn(leaseHolder, [leased], { stdio: ['pipe', 'pipe', 'inherit'] });
+	let out = '';
+	holder.stdout.on('data', (b: Buffer) => (out += b));
+	const exited = once(holder, 'exit');
+	try {
+		for (let i = 0; i < 200 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 10));
+		assert.is(out, 'ready\n', 'the lease is held');
+		for (const resolver of [Resolver.Openat2, Resolver.Walk]) refusedBecause(await open('/data/leased', leased, resolver), /holds a lease on it/);
+	} finally {
+		holder.stdin.end();
+		await exited;
+	}
+	assert.is(out, 'ready\nheld\n', 'the holder was never asked to give its lease up (SIGIO)');
+});
+
+testUnless(isRoot ? null : 'mounting autofs needs root', test, 'a directory on autofs is refused by its file system, without asking its daemon', async () => {
+	const mount = path.join(root, 'auto');
+	mkdirSync(mount);
+	// A mount whose daemon (the pipe's reader) never answers: any lookup inside it would hang.
+	const r = spawnSync('sh', ['-c', `mkfifo "$1.pipe" && exec 3<>"$1.pipe" && mount -t autofs -o fd=3,pgrp=$$,minproto=5,maxproto=5,indirect hotcache-test-$$ "$1"`, 'sh', mount], { encoding: 'utf8' });
+	assert.is(r.status, 0, r.stderr);
+	try {
+		refusedBecause(await open('/auto', inRootFile, Resolver.Openat2), /^on autofs, served by a process that could make open or read hang: not opened$/);
+	} finally {
+		spawnSync('umount', [mount]);
+		rmSync(`${mount}.pipe`);
+	}
 });
 
 testUnless(isRoot ? null : 'creating a device node needs root', test, 'a device is refused without being opened', async () => {

@@ -1,19 +1,26 @@
-// Opening a file of the restored process inside its root without ever leaving that root.
-// openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) where the kernel has it (5.6+); otherwise a walk,
+// Opening a file of the restored process inside its root without ever leaving that root and without
+// following any symlink: image paths are the kernel's own resolved paths (readlink of the captured
+// fds and mappings), so a link on the way means the tree is not the one captured, and following links
+// would let the tree make each lookup cost up to 40 hops of PATH_MAX-long targets.
+// openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS) where the kernel has it (5.6+); otherwise a walk,
 // component by component with O_NOFOLLOW, that refuses symlinks and "..". The path is first resolved
 // to an O_PATH fd: a device or FIFO is reported (fd -1) without ever being opened, so opening it cannot
 // have side effects. So is a file on a file system with no storage behind its page cache (procfs,
-// sysfs, ...: reading an attribute can have effects) or on FUSE (a daemon in the container can make
-// open and read hang forever). A regular file elsewhere is reopened read-only through /proc/self/fd.
+// sysfs, ...: reading an attribute can have effects), one served by a process (FUSE, 9p, autofs: it
+// may never answer), and a file another process holds a lease on (any open, even one that fails,
+// makes the kernel ask the holder to give the lease up). A regular file elsewhere is reopened
+// read-only through /proc/self/fd.
 #include "worker.h"
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,11 +29,13 @@ namespace {
 enum class Resolver { Auto, Openat2, Walk };
 
 // Not in <linux/magic.h>: each file system defines its own (fs/configfs/mount.c, ipc/mqueue.c,
-// fs/nfsd/nfsctl.c, fs/fuse/control.c).
+// fs/nfsd/nfsctl.c, fs/fuse/control.c, net/sunrpc/rpc_pipe.c, fs/ocfs2/dlmfs/dlmfs.c).
 constexpr unsigned long kConfigfsMagic = 0x62656570;
 constexpr unsigned long kMqueueMagic = 0x19800202;
 constexpr unsigned long kNfsdMagic = 0x6e667364;
 constexpr unsigned long kFuseCtlMagic = 0x65735543;
+constexpr unsigned long kRpcPipefsMagic = 0x67596969;
+constexpr unsigned long kDlmfsMagic = 0x76a9f425;
 
 struct RefusedFs {
 	unsigned long magic;
@@ -34,7 +43,8 @@ struct RefusedFs {
 };
 
 // File systems whose "regular files" are not storage-backed page cache: kernel interfaces (a read can
-// have effects or be slow) and FUSE (served by a process that may never answer).
+// have effects or be slow: rpc_pipefs files are upcall pipes, opening a dlmfs file takes a cluster
+// lock), and those served by a process that may never answer (FUSE, 9p, autofs).
 constexpr RefusedFs kRefusedFs[] = {
 	{PROC_SUPER_MAGIC, "proc"},
 	{SYSFS_MAGIC, "sysfs"},
@@ -54,6 +64,10 @@ constexpr RefusedFs kRefusedFs[] = {
 	{kNfsdMagic, "nfsd"},
 	{FUSE_SUPER_MAGIC, "fuse"},
 	{kFuseCtlMagic, "fusectl"},
+	{V9FS_MAGIC, "9p"},
+	{AUTOFS_SUPER_MAGIC, "autofs"},
+	{kRpcPipefsMagic, "rpc_pipefs"},
+	{kDlmfsMagic, "ocfs2_dlmfs"},
 };
 
 const char *RefusedFsName(unsigned long magic)
@@ -62,6 +76,37 @@ const char *RefusedFsName(unsigned long magic)
 		if (fs.magic == magic)
 			return fs.name;
 	return nullptr;
+}
+
+// Whether another process holds a lease on the inode that a read-only open would break: a write lease,
+// or one already being broken. /proc/locks lists leases ("LEASE", and NFS delegations as "DELEG") as
+// "ID: [-> ]LEASE STATE TYPE PID MAJ:MIN:INO START END", device numbers in hex; read leases never
+// conflict with a read. A lease taken after this look still makes the open fail with EWOULDBLOCK
+// (O_NONBLOCK), which the caller reports as such.
+bool LeaseConflicts(dev_t dev, ino_t ino)
+{
+	FILE *locks = fopen("/proc/locks", "re");
+	if (!locks)
+		return false;
+	char line[256];
+	bool conflict = false;
+	while (!conflict && fgets(line, sizeof(line), locks)) {
+		char kind[16], state[16], type[16];
+		unsigned int major_no, minor_no;
+		unsigned long inode;
+		const char *fields = strchr(line, ':');
+		if (!fields)
+			continue;
+		fields++;
+		if (strncmp(fields, " ->", 3) == 0)
+			fields += 3;
+		if (sscanf(fields, "%15s %15s %15s %*d %x:%x:%lu", kind, state, type, &major_no, &minor_no, &inode) != 6)
+			continue;
+		conflict = (strcmp(kind, "LEASE") == 0 || strcmp(kind, "DELEG") == 0) && strcmp(type, "READ") != 0 &&
+			   major_no == major(dev) && minor_no == minor(dev) && inode == ino;
+	}
+	fclose(locks);
+	return conflict;
 }
 
 // RESOLVE_IN_ROOT returns EAGAIN when a rename raced with the walk; a retry usually succeeds.
@@ -97,6 +142,7 @@ public:
 		out.Set("mode", static_cast<double>(mode_));
 		out.Set("resolver", via_);
 		out.Set("refusedFs", refused_fs_ ? Napi::Value(Napi::String::New(Env(), refused_fs_)) : Env().Null());
+		out.Set("leased", leased_);
 		return out;
 	}
 	std::string ErrorPath() const override { return path_; }
@@ -106,7 +152,7 @@ private:
 	{
 		struct open_how how = {};
 		how.flags = O_PATH | O_CLOEXEC;
-		how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+		how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS;
 		via_ = "openat2";
 		int fd = -1;
 		for (int i = 0; i < kOpenat2Attempts && fd < 0; i++) {
@@ -155,7 +201,7 @@ private:
 				return -1;
 			}
 			if (S_ISLNK(st.st_mode)) {
-				// Without openat2 a link cannot be followed safely inside the root: refuse it.
+				// As RESOLVE_NO_SYMLINKS: no link is followed.
 				close(next);
 				Fail(ELOOP, "openat");
 				return -1;
@@ -180,6 +226,9 @@ private:
 		}
 		refused_fs_ = RefusedFsName(static_cast<unsigned long>(fs.f_type));
 		if (refused_fs_ || !S_ISREG(before.st_mode))
+			return;
+		leased_ = LeaseConflicts(before.st_dev, before.st_ino);
+		if (leased_)
 			return;
 		char proc[64];
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pathfd);
@@ -211,10 +260,13 @@ private:
 	int fd_ = -1;
 	mode_t mode_ = 0;
 	const char *refused_fs_ = nullptr;
+	bool leased_ = false;
 };
 
-// openInRoot(rootFd, path, resolver): Promise<{fd, mode, resolver, refusedFs}>. fd is -1 when the path
-// is not a regular file (mode tells what it is) or is on a refused file system (refusedFs names it). resolver: 0 auto, 1 openat2 only, 2 walk only (for tests).
+// openInRoot(rootFd, path, resolver): Promise<{fd, mode, resolver, refusedFs, leased}>. fd is -1 when
+// the path is not a regular file (mode tells what it is), is on a refused file system (refusedFs names
+// it) or another process holds a lease on it that the open would break (leased). resolver: 0 auto,
+// 1 openat2 only, 2 walk only (for tests).
 Napi::Value OpenInRoot(const Napi::CallbackInfo &info)
 {
 	int64_t root_fd, resolver;
