@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
-import { readImageFile } from './load-image.js';
+import { readImage } from './load-image.js';
 import { runPrefetch } from './prefetch.js';
 import { createExclusive, Recorder, writeStatus } from './record.js';
 import { pruneRestores, restoreFiles } from './state-dir.js';
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
 		throw err;
 	}
 	try {
-		const loaded = await readImageFile(path.join(dir, restoreFiles.image));
+		const loaded = await readImage({ dir });
 		if (!loaded.ok) {
 			recorder.event({ kind: 'refused', reason: loaded.reason });
 			recorder.status(`hotcache: nothing prefetched: ${loaded.reason}`);

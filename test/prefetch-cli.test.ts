@@ -1,9 +1,9 @@
 // `hotcache prefetch` as a user runs it: the real bin file, on an evicted file on the real disk.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { encodeImage } from '../proto/image.js';
@@ -58,6 +58,29 @@ test('a corrupt image is an error with a stable code; bad options are usage erro
 	const usage = await hotcache('prefetch', imgDir, '--workers', 'many');
 	assert.is(usage.code, 2);
 	assert.match(usage.stderr, /--workers must be an integer/);
+});
+
+// A hotcache.img linked to /dev/zero took 5.8 GB in 20 s, a FIFO hung both commands: each is refused
+// without being read (run under a 3 GB address-space limit and a timeout, so that a regression fails
+// the test, not the machine).
+test('inspect and prefetch refuse a hotcache.img that is a symlink, a FIFO or a device, without reading it', async () => {
+	const cases: [string, (file: string) => void, RegExp][] = [
+		['symlink', (file) => symlinkSync('/dev/zero', file), /a symlink on the way/],
+		['fifo', (file) => execFileSync('mkfifo', [file]), /is a FIFO, not a regular file/],
+		['device', (file) => execFileSync('mknod', [file, 'c', '1', '5']), /is a character device, not a regular file/],
+	];
+	for (const [name, make, reason] of cases) {
+		const dir = path.join(base, `hostile-${name}`);
+		mkdirSync(dir);
+		make(path.join(dir, 'hotcache.img'));
+		for (const command of ['inspect', 'prefetch']) {
+			const r = spawnSync('sh', ['-c', 'ulimit -v 3000000; exec "$@"', 'sh', process.execPath, bin, command, '--json', dir], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, HOTCACHE_RECORD: '' } });
+			assert.is(r.status, 1, `${command} on a ${name}: exit ${r.status} (signal ${r.signal})`);
+			const error = (JSON.parse(r.stdout) as { error: { code: string; message: string } }).error;
+			assert.is(error.code, 'no-image', `${command} on a ${name}`);
+			assert.match(error.message, reason);
+		}
+	}
 });
 
 test('prefetch runs itself again with a libuv pool sized for --workers; a SIGTERM is passed on', async () => {

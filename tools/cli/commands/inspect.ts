@@ -1,9 +1,10 @@
 // `hotcache inspect`: decode an image directory's hotcache.img. Also the view `scan` prints.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError, UsageError, type Command } from '../command.js';
-import { decodeImage, Hotness, IMAGE_FILE, ImageError, pageCounts, type HotcacheImage } from '../../../proto/image.js';
+import { decodeImage, Hotness, ImageError, pageCounts, type HotcacheImage } from '../../../proto/image.js';
+import { readImage } from '../../../hooks/load-image.js';
 
 export type ClassName = 'hot' | 'warm' | 'resident';
 
@@ -108,6 +109,14 @@ export function decodeOrFail(buf: Uint8Array, source: string): HotcacheImage {
 	}
 }
 
+function isDirectory(file: string): boolean {
+	try {
+		return statSync(file).isDirectory();
+	} catch {
+		return false;
+	}
+}
+
 export const inspectCommand: Command = {
 	name: 'inspect',
 	summary: "decode an image directory's hotcache.img: files, fds, hot/warm/cached pages",
@@ -116,15 +125,11 @@ export const inspectCommand: Command = {
 		const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
 		if (positionals.length !== 1) throw new UsageError('give one image directory');
 		const given = positionals[0]!;
-		let file = given;
-		let buf: Buffer;
-		try {
-			if (statSync(given).isDirectory()) file = path.join(given, IMAGE_FILE);
-			buf = readFileSync(file);
-		} catch (err) {
-			throw new CliError('no-image', `cannot read ${file}: ${(err as Error).message}`);
-		}
-		printView(imageView(decodeOrFail(buf, file)), values.json === true);
+		// The directory named is followed like any argument; the image in it must be a regular file.
+		const source = isDirectory(given) ? { dir: given } : { dir: path.dirname(given), name: path.basename(given) };
+		const loaded = await readImage(source);
+		if (!loaded.ok) throw new CliError(loaded.kind === 'unreadable' ? 'no-image' : `image-${loaded.kind}`, loaded.reason);
+		printView(imageView(loaded.image), values.json === true);
 		return 0;
 	},
 };

@@ -1,12 +1,11 @@
 // `hotcache prefetch`: runs the restore side's prefetch engine by hand on an image directory.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError, UsageError, type Command } from '../command.js';
 import { ConfigError, loadConfig, MAX_WORKERS, parseBandwidth, threadPoolSize } from '../../../hooks/config.js';
-import { readImageFile } from '../../../hooks/load-image.js';
+import { readImage } from '../../../hooks/load-image.js';
 import { runPrefetch, type PrefetchSummary } from '../../../hooks/prefetch.js';
 import { describe, Recorder } from '../../../hooks/record.js';
 import { IMAGE_FILE } from '../../../proto/image.js';
@@ -96,9 +95,8 @@ export const prefetchCommand: Command = {
 		if (process.env.UV_THREADPOOL_SIZE === undefined) return rerunWithPool(threadPoolSize(config.workers));
 
 		const imageFile = path.join(imageDir, IMAGE_FILE);
-		if (!existsSync(imageFile)) throw new CliError('no-image', `${imageFile} does not exist`);
-		const loaded = await readImageFile(imageFile);
-		if (!loaded.ok) throw new CliError('image-refused', loaded.reason);
+		const loaded = await readImage({ dir: imageDir });
+		if (!loaded.ok) throw new CliError(loaded.kind === 'unreadable' ? 'no-image' : 'image-refused', loaded.reason);
 		const root = values.root ?? '/';
 		if (!values.root && loaded.image.capture.ownRoot && !values.json) {
 			process.stderr.write('hotcache prefetch: the capture had its own root; resolving paths from / (pass --root)\n');
