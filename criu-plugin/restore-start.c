@@ -13,7 +13,7 @@
  *
  * init(RESTORE) runs before CRIU installs its SIGCHLD handler: a child may be
  * forked and reaped there. Later hooks must not fork at all, so the root pid
- * is handed over through a file.
+ * (with its start time) is handed over through a file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -38,16 +39,23 @@ extern char **environ;
 
 /* The launcher returns at once; this only bounds a broken one. */
 #define LAUNCH_TIMEOUT_MS 3000
+/* Where the launcher finds the image open (HOTCACHE_IMAGE_FD). */
+#define LAUNCHER_IMAGE_FD 3
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
-/* restores/<pid>.<start time>: the key the action script derives from its parent, CRIU. */
-static int restore_dir(const struct hc_config *cfg, char *out, size_t size)
+/* Field 22 of /proc/<pid>/stat (0: this process): when it started, in clock ticks since boot. */
+static int start_time(int pid, unsigned long long *start)
 {
-	char stat[1024], *p;
-	unsigned long long start = 0;
+	char path[64], stat[1024], *p;
 	ssize_t n;
-	int fd, field, len;
+	int fd, field;
 
-	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/stat");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	n = read(fd, stat, sizeof(stat) - 1);
@@ -61,15 +69,73 @@ static int restore_dir(const struct hc_config *cfg, char *out, size_t size)
 		return -EIO;
 	for (field = 2; p && field < 22; field++)
 		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", &start) != 1)
-		return -EIO;
+	return p && sscanf(p + 1, "%llu", start) == 1 ? 0 : -EIO;
+}
+
+/* restores/<pid>.<start time>: the key the action script derives from its parent, CRIU. */
+static int restore_dir(const struct hc_config *cfg, char *out, size_t size)
+{
+	unsigned long long start;
+	int len, ret;
+
+	ret = start_time(0, &start);
+	if (ret)
+		return ret;
 	len = snprintf(out, size, "%s/restores/%d.%llu", cfg->state_dir, getpid(), start);
 	return len > 0 && (size_t)len < size ? 0 : -ENAMETOOLONG;
 }
 
 /*
- * In the child: only stdio survives into the launcher, as with CRIU's own
- * action scripts. Without close_range(2) (before Linux 5.9) the open fds are
+ * hotcache.img opened read-only when it is a regular file: resolved without
+ * following a link (O_PATH | O_NOFOLLOW), its type checked on that fd, then
+ * reopened through /proc/self/fd (the same inode, checked), so that a FIFO,
+ * a device or a link put in its place is never opened. The fd is handed to
+ * the launcher: the prefetcher reads the image from it even after a runtime
+ * has deleted the image directory, and nothing is copied inside CRIU's wait.
+ * Returns the fd, or -1 (logged) when there is no image to prefetch from.
+ */
+static int open_image(int dirfd)
+{
+	struct stat path_st, st;
+	char proc[64];
+	int pathfd, fd;
+
+	pathfd = openat(dirfd, HC_IMAGE_FILE, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pathfd < 0) {
+		if (errno == ENOENT)
+			pr_info("no " HC_IMAGE_FILE " in the images: nothing to prefetch");
+		else
+			pr_perror("cannot open " HC_IMAGE_FILE);
+		return -1;
+	}
+	if (fstat(pathfd, &path_st)) {
+		pr_perror("cannot stat " HC_IMAGE_FILE);
+		close(pathfd);
+		return -1;
+	}
+	if (!S_ISREG(path_st.st_mode)) {
+		pr_warn(HC_IMAGE_FILE " is not a regular file (mode %o): refused, nothing is prefetched", path_st.st_mode);
+		close(pathfd);
+		return -1;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pathfd);
+	fd = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	close(pathfd);
+	if (fd < 0) {
+		pr_perror("cannot open " HC_IMAGE_FILE);
+		return -1;
+	}
+	if (fstat(fd, &st) || st.st_dev != path_st.st_dev || st.st_ino != path_st.st_ino) {
+		pr_warn(HC_IMAGE_FILE " was replaced while it was opened: refused, nothing is prefetched");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * In the child: only stdio and the image (fd 3) survive into the launcher,
+ * as only stdio with CRIU's own action scripts. Without close_range(2) (before Linux 5.9) the open fds are
  * listed from /proc/self/fd with getdents64 into a stack buffer: no malloc
  * after fork, and no loop over CRIU's raised fd limit (about a million).
  */
@@ -81,7 +147,7 @@ static void close_other_fds(void)
 	int dir;
 
 #ifdef SYS_close_range
-	if (syscall(SYS_close_range, 3u, ~0u, 0u) == 0)
+	if (syscall(SYS_close_range, LAUNCHER_IMAGE_FD + 1u, ~0u, 0u) == 0)
 		return;
 #endif
 	do {
@@ -100,7 +166,7 @@ static void close_other_fds(void)
 				pos += reclen;
 				while (*name >= '0' && *name <= '9')
 					fd = fd * 10 + (*name++ - '0');
-				if (*name == '\0' && fd > 2 && fd != dir && close(fd) == 0)
+				if (*name == '\0' && fd > LAUNCHER_IMAGE_FD && fd != dir && close(fd) == 0)
 					closed = true;
 			}
 		}
@@ -168,23 +234,26 @@ static void reap(pid_t child, const char *script, const struct timespec *start)
 		pr_warn("%s failed (status %#x): no prefetch started by the plugin", script, status);
 }
 
-/* The launcher's environment: CRIU's, with the two variables of a pre-restore action. */
+/* The launcher's environment: CRIU's, with the variables of a pre-restore action and the image's fd. */
 static char **launcher_env(const char *image_dir_var)
 {
 	static char action[] = "CRTOOLS_SCRIPT_ACTION=pre-restore";
+	static char image_fd[] = "HOTCACHE_IMAGE_FD=" STRINGIFY(LAUNCHER_IMAGE_FD);
 	size_t n = 0, i, kept = 0;
 	char **env;
 
 	while (environ[n])
 		n++;
-	env = calloc(n + 3, sizeof(*env));
+	env = calloc(n + 4, sizeof(*env));
 	if (!env)
 		return NULL;
 	for (i = 0; i < n; i++) {
-		if (strncmp(environ[i], "CRTOOLS_SCRIPT_ACTION=", 22) && strncmp(environ[i], "CRTOOLS_IMAGE_DIR=", 18))
+		if (strncmp(environ[i], "CRTOOLS_SCRIPT_ACTION=", 22) && strncmp(environ[i], "CRTOOLS_IMAGE_DIR=", 18) &&
+		    strncmp(environ[i], "HOTCACHE_IMAGE_FD=", 18))
 			env[kept++] = environ[i];
 	}
 	env[kept++] = action;
+	env[kept++] = image_fd;
 	env[kept] = (char *)image_dir_var;
 	return env;
 }
@@ -196,7 +265,7 @@ void hc_restore_start(const struct hc_config *cfg)
 	char **env;
 	struct timespec start;
 	sigset_t none;
-	int dirfd, out[2], devnull;
+	int dirfd, imgfd, out[2], devnull;
 	pid_t child;
 
 	if (access(cfg->action_script, X_OK)) {
@@ -208,20 +277,21 @@ void hc_restore_start(const struct hc_config *cfg)
 		pr_info("no image directory at init(RESTORE): the action script starts the prefetcher");
 		return;
 	}
-	if (faccessat(dirfd, HC_IMAGE_FILE, F_OK, 0)) {
-		pr_info("no " HC_IMAGE_FILE " in the images: nothing to prefetch");
+	imgfd = open_image(dirfd);
+	if (imgfd < 0)
 		return;
-	}
 	snprintf(image_dir_var, sizeof(image_dir_var), "CRTOOLS_IMAGE_DIR=/proc/%d/fd/%d", getpid(), dirfd);
 	/* Everything the child needs is made here: it only calls async-signal-safe functions. */
 	env = launcher_env(image_dir_var);
 	if (!env) {
 		pr_perror("cannot start %s", cfg->action_script);
+		close(imgfd);
 		return;
 	}
 	sigemptyset(&none);
 	if (pipe2(out, O_CLOEXEC)) {
 		pr_perror("cannot start %s: pipe", cfg->action_script);
+		close(imgfd);
 		free(env);
 		return;
 	}
@@ -231,12 +301,16 @@ void hc_restore_start(const struct hc_config *cfg)
 		pr_perror("cannot start %s: fork", cfg->action_script);
 		close(out[0]);
 		close(out[1]);
+		close(imgfd);
 		free(env);
 		return;
 	}
 	if (child == 0) {
 		devnull = open("/dev/null", O_RDONLY);
 		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
+			_exit(126);
+		/* dup2() onto itself would keep close-on-exec. */
+		if (imgfd == LAUNCHER_IMAGE_FD ? fcntl(imgfd, F_SETFD, 0) < 0 : dup2(imgfd, LAUNCHER_IMAGE_FD) < 0)
 			_exit(126);
 		close_other_fds();
 		/* CRIU's signal mask would be inherited by the prefetcher, with SIGTERM blocked. */
@@ -245,6 +319,7 @@ void hc_restore_start(const struct hc_config *cfg)
 		_exit(127);
 	}
 	free(env);
+	close(imgfd);
 	close(out[1]);
 	relay_output(out[0], &start);
 	close(out[0]);
@@ -254,18 +329,24 @@ void hc_restore_start(const struct hc_config *cfg)
 
 void hc_restore_note_init_pid(const struct hc_config *cfg, int pid)
 {
-	char dir[4096], text[16];
+	char dir[4096], text[48];
+	unsigned long long start;
 	int dirfd, fd, len;
 
 	if (restore_dir(cfg, dir, sizeof(dir)))
 		return;
+	/* Its start time with it: the prefetcher checks that the pid still names this process. */
+	if (start_time(pid, &start)) {
+		pr_warn("cannot read the start time of the restored root (pid %d): the prefetcher will not find its root", pid);
+		return;
+	}
 	/* Only for a restore whose prefetcher was started (the launcher made the directory). */
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dirfd < 0)
 		return;
 	fd = openat(dirfd, "init-pid", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd >= 0) {
-		len = snprintf(text, sizeof(text), "%d\n", pid);
+		len = snprintf(text, sizeof(text), "%d %llu\n", pid, start);
 		if (write(fd, text, (size_t)len) != len)
 			pr_perror("cannot write %s/init-pid", dir);
 		close(fd);

@@ -1,34 +1,19 @@
 // The detached prefetcher the action script starts at pre-restore:
-//   node prefetcher.js RESTORE_DIR [--root DIR]
-// RESTORE_DIR holds the copied hotcache.img; the record and the status line go there too. Without
-// --root, a capture whose tree had its own root waits for the action script to write the restored
-// init pid (post-setup-namespaces or later) and resolves paths under /proc/<pid>/root.
+//   node prefetcher.js RESTORE_DIR [--image-fd N]
+// The image is read from fd N (opened and checked by the plugin, passed on by the action script) or
+// from RESTORE_DIR/hotcache.img (the script's hard link or copy); the record and the status line go
+// to RESTORE_DIR. Paths are resolved in the restored init's root, from the kernel (restored-root.ts).
 // Never fails loudly: every outcome ends up in the record and the status line that post-resume prints.
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config.js';
-import { readImage } from './load-image.js';
+import { loadConfig, type Config } from './config.js';
+import { readImage, type ImageSource } from './load-image.js';
 import { runPrefetch } from './prefetch.js';
+import { formatProcessId, self } from './process-identity.js';
 import { createExclusive, Recorder, writeStatus } from './record.js';
+import { waitForRestoredRoot } from './restored-root.js';
 import { pruneRestores, restoreFiles } from './state-dir.js';
-
-/** How long to wait for the restored init pid: a restore that takes longer is not worth prefetching for. */
-const INIT_PID_WAIT_MS = 60_000;
-const POLL_MS = 20;
-
-async function waitForInitRoot(dir: string, signal: AbortSignal): Promise<string | null> {
-	const file = path.join(dir, restoreFiles.initPid);
-	const deadline = Date.now() + INIT_PID_WAIT_MS;
-	while (Date.now() < deadline && !signal.aborted) {
-		if (existsSync(file)) {
-			const pid = Number(readFileSync(file, 'utf8').trim());
-			if (Number.isInteger(pid) && pid > 0) return `/proc/${pid}/root`;
-		}
-		await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-	}
-	return null;
-}
 
 /** The operator's copy is a bonus: when it cannot be opened, the state directory's record still is. */
 function openRecorder(record: string, copy: string | null, statusFile: string): Recorder {
@@ -42,57 +27,91 @@ function openRecorder(record: string, copy: string | null, statusFile: string): 
 	return new Recorder([record], statusFile);
 }
 
-async function main(): Promise<void> {
-	const { positionals, values } = parseArgs({ options: { root: { type: 'string' } }, allowPositionals: true, strict: true });
-	const dir = positionals[0];
-	if (!dir) throw new Error('usage: prefetcher.js RESTORE_DIR [--root DIR]');
-	const statusFile = path.join(dir, restoreFiles.status);
-	let config;
+/**
+ * One prefetcher per restore: prefetcher.pid names it ("PID START", O_EXCL). The action script writes
+ * the same line for the process it started; one started otherwise writes its own. Returns who holds
+ * it when that is another process.
+ */
+function claimPidFile(dir: string): string | null {
+	const file = path.join(dir, restoreFiles.pid);
+	const me = formatProcessId(self());
 	try {
-		config = loadConfig();
+		createExclusive(file, me);
+		return null;
 	} catch (err) {
-		writeStatus(statusFile, `hotcache: nothing prefetched: ${(err as Error).message}`);
-		throw err;
+		if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
 	}
+	const holder = readFileSync(file, 'utf8');
+	return holder === me ? null : holder.trim();
+}
+
+function imageSource(dir: string, fd: string | undefined): ImageSource {
+	if (fd === undefined) return { dir };
+	if (!/^\d{1,9}$/.test(fd)) throw new Error(`--image-fd ${fd} is not an fd number`);
+	return { fd: Number(fd) };
+}
+
+/** Another prefetcher holds this restore: its status is not ours to touch. */
+class AlreadyStarted extends Error {
+	override name = 'AlreadyStarted';
+}
+
+interface Started {
+	config: Config;
+	source: ImageSource;
+	recorder: Recorder;
+}
+
+function start(dir: string, imageFd: string | undefined): Started {
+	const config = loadConfig();
+	const source = imageSource(dir, imageFd);
+	const holder = claimPidFile(dir);
+	if (holder) throw new AlreadyStarted(`another prefetcher (${holder}) was started for ${dir}`);
+	return { config, source, recorder: openRecorder(path.join(dir, restoreFiles.record), config.record, path.join(dir, restoreFiles.status)) };
+}
+
+async function main(): Promise<void> {
+	const { positionals, values } = parseArgs({ options: { 'image-fd': { type: 'string' } }, allowPositionals: true, strict: true });
+	const dir = positionals[0];
+	if (!dir) throw new Error('usage: prefetcher.js RESTORE_DIR [--image-fd N]');
 	const controller = new AbortController();
 	process.on('SIGTERM', () => controller.abort('SIGTERM'));
-	// Who runs for this restore, for the action script's claim and for pruning. O_EXCL: one per restore.
+	let started: Started;
 	try {
-		createExclusive(path.join(dir, restoreFiles.pid), `${process.pid}\n`);
+		started = start(dir, values['image-fd']);
 	} catch (err) {
-		writeStatus(statusFile, `hotcache: nothing prefetched: ${(err as Error).message}`);
+		if (!(err instanceof AlreadyStarted)) writeStatus(path.join(dir, restoreFiles.status), `hotcache: nothing prefetched: ${(err as Error).message}`);
 		throw err;
 	}
-
-	let recorder: Recorder;
+	const { config, source, recorder } = started;
+	const refuse = (reason: string): void => {
+		recorder.event({ kind: 'refused', reason });
+		recorder.status(`hotcache: nothing prefetched: ${reason}`);
+	};
 	try {
-		recorder = openRecorder(path.join(dir, restoreFiles.record), config.record, statusFile);
-	} catch (err) {
-		writeStatus(statusFile, `hotcache: nothing prefetched: ${(err as Error).message}`);
-		throw err;
-	}
-	try {
-		const loaded = await readImage({ dir });
-		if (!loaded.ok) {
-			recorder.event({ kind: 'refused', reason: loaded.reason });
-			recorder.status(`hotcache: nothing prefetched: ${loaded.reason}`);
-			return;
+		const loaded = await readImage(source);
+		if ('fd' in source) closeSync(source.fd);
+		if (!loaded.ok) return refuse(loaded.reason);
+		const root = await waitForRestoredRoot(dir, controller.signal);
+		if (!root.ok) return refuse(root.reason);
+		try {
+			recorder.event({ kind: 'root', pid: root.init.pid, path: root.path, ours: root.ours });
+			const imageLabel = 'fd' in source ? `fd ${source.fd}` : path.join(dir, restoreFiles.image);
+			await runPrefetch({ image: loaded.image, imageLabel, root: root.path, rootFd: root.fd, config, recorder, signal: controller.signal });
+		} finally {
+			closeSync(root.fd);
 		}
-		let root = values.root ?? (loaded.image.capture.ownRoot ? null : '/');
-		root ??= await waitForInitRoot(dir, controller.signal);
-		if (root === null) {
-			const reason = 'the capture had its own root, but neither --root nor the restored init pid became known';
-			recorder.event({ kind: 'refused', reason });
-			recorder.status(`hotcache: nothing prefetched: ${reason}`);
-			return;
-		}
-		await runPrefetch({ image: loaded.image, imageLabel: path.join(dir, restoreFiles.image), root, config, recorder, signal: controller.signal });
 	} catch (err) {
 		recorder.status(`hotcache: prefetcher failed: ${(err as Error).message}`);
 		throw err;
 	} finally {
 		recorder.close();
-		pruneRestores(config.stateDir, dir);
+		try {
+			pruneRestores(config.stateDir, dir);
+		} catch (err) {
+			// Housekeeping: this restore's outcome is already recorded.
+			process.stderr.write(`hotcache prefetcher: pruning ${config.stateDir}: ${(err as Error).message}\n`);
+		}
 	}
 }
 

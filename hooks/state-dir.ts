@@ -2,6 +2,7 @@
 // and the prefetcher. See hooks/README.md.
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { isRunning, parseProcessId, type ProcessId } from './process-identity.js';
 
 const RESTORES = 'restores';
 /** Restore directories kept; older ones are removed by the next prefetcher. */
@@ -15,11 +16,10 @@ export const restoreFiles = {
 	status: 'status',
 } as const;
 
-/** Field 22 of /proc/<pid>/stat (counted after the last ')': the name may hold anything), or null when it is gone. */
-function startTime(pid: string): string | null {
+/** The prefetcher named by a restore directory's prefetcher.pid, or null when there is none (yet). */
+export function prefetcherOf(dir: string): ProcessId | null {
 	try {
-		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-		return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+		return parseProcessId(readFileSync(path.join(dir, restoreFiles.pid), 'utf8'));
 	} catch {
 		return null;
 	}
@@ -27,27 +27,31 @@ function startTime(pid: string): string | null {
 
 /** Its criu (the name is <criu pid>.<start time>) still runs, or its prefetcher does. */
 function inUse(full: string, name: string): boolean {
-	const [criuPid, start] = name.split('.');
-	if (startTime(criuPid!) === start) return true;
+	const criu = parseProcessId(name);
+	const prefetcher = prefetcherOf(full);
+	return (criu !== null && isRunning(criu)) || (prefetcher !== null && isRunning(prefetcher));
+}
+
+/** mtime of a restore directory, or null when another prefetcher's pruning removed it meanwhile. */
+function mtimeOf(dir: string): number | null {
 	try {
-		const pid = readFileSync(path.join(full, restoreFiles.pid), 'utf8').trim();
-		// The pid's command line names this directory: not some process that got the pid since.
-		const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-		return /^\d+$/.test(pid) && args.some((a) => a.replace(/\/+$/, '').endsWith(`${RESTORES}/${name}`));
-	} catch {
-		return false;
+		return statSync(dir).mtimeMs;
+	} catch (err) {
+		if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+		throw err;
 	}
 }
 
 /**
  * Removes all but the newest KEEP_RESTORES restore directories, never `current` nor one still in use
- * (more than KEEP_RESTORES restores at once keep theirs).
+ * (more than KEEP_RESTORES restores at once keep theirs). Other prefetchers may prune at the same time.
  */
 export function pruneRestores(stateDir: string, current: string): string[] {
 	const dir = path.join(stateDir, RESTORES);
 	const entries = readdirSync(dir, { withFileTypes: true })
 		.filter((e) => e.isDirectory() && /^\d+\.\d+$/.test(e.name))
-		.map((e) => ({ name: e.name, mtime: statSync(path.join(dir, e.name)).mtimeMs }))
+		.map((e) => ({ name: e.name, mtime: mtimeOf(path.join(dir, e.name)) }))
+		.filter((e): e is { name: string; mtime: number } => e.mtime !== null)
 		.sort((a, b) => b.mtime - a.mtime);
 	const removed: string[] = [];
 	for (const e of entries.slice(KEEP_RESTORES)) {

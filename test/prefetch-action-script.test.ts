@@ -3,12 +3,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { encodeImage } from '../proto/image.js';
 import { projectRoot } from '../tools/project.js';
 import { pruneRestores } from '../hooks/state-dir.js';
+import { ensureHostPackages } from '../tools/setup/debian.js';
+import { testUnless } from './support.js';
 import { diskTempDir, evict, hot, image, imageFile, writeFile } from './prefetch-support.js';
 
 const run = promisify(execFile);
@@ -21,21 +24,25 @@ mkdirSync(imgDir);
 const valid = encodeImage(image([imageFile(data, data, [hot(0, 16)])]));
 
 interface Run {
-	code: number;
+	code: number | null;
 	stdout: string;
 	state: string;
 }
 
-/** Runs the script once per action, all from one parent shell (after `prelude`, run by that shell); returns the output of them all. */
-async function actions(name: string, list: string[], env: Record<string, string> = {}, prelude = ''): Promise<Run> {
+/**
+ * Runs the script once per action, all from one parent shell (after `prelude`, run by that shell);
+ * an entry starting with '!' is shell that parent runs in between. Returns the output of them all;
+ * code is null when the shell had to be killed after `timeoutMs`.
+ */
+async function actions(name: string, list: string[], env: Record<string, string> = {}, prelude = '', timeoutMs = 0): Promise<Run> {
 	const state = path.join(base, name);
-	const calls = prelude + list.map((a) => `CRTOOLS_SCRIPT_ACTION=${a} ${script}; echo "rc=$?"`).join('; ');
+	const calls = prelude + list.map((a) => (a.startsWith('!') ? a.slice(1) : `CRTOOLS_SCRIPT_ACTION=${a} ${script}; echo "rc=$?"`)).join('; ');
 	try {
-		const r = await run('/bin/sh', ['-c', calls], { env: { ...process.env, HOTCACHE_STATE_DIR: state, HOTCACHE_RECORD: '', HOTCACHE_CONFIG: '/nonexistent', CRTOOLS_IMAGE_DIR: imgDir, CRTOOLS_INIT_PID: '4242', ...env } });
+		const r = await run('/bin/sh', ['-c', calls], { timeout: timeoutMs, env: { ...process.env, HOTCACHE_STATE_DIR: state, HOTCACHE_RECORD: '', HOTCACHE_CONFIG: '/nonexistent', CRTOOLS_IMAGE_DIR: imgDir, CRTOOLS_INIT_PID: String(process.pid), ...env } });
 		return { code: 0, stdout: r.stdout, state };
 	} catch (err) {
-		const e = err as { code: number; stdout: string };
-		return { code: e.code, stdout: e.stdout, state };
+		const e = err as { code: number | null; killed?: boolean; stdout: string };
+		return { code: e.killed ? null : e.code, stdout: e.stdout, state };
 	}
 }
 
@@ -51,7 +58,7 @@ async function prefetcherPid(dir: string): Promise<number | null> {
 	const file = path.join(dir, 'prefetcher.pid');
 	for (let i = 0; i < 200; i++) {
 		const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-		if (text.endsWith('\n')) return Number(text);
+		if (text.endsWith('\n')) return Number(text.split(' ')[0]);
 		await sleep(50);
 	}
 	return null;
@@ -83,6 +90,12 @@ async function finished(dir: string): Promise<string> {
 	return read();
 }
 
+/** "PID START" of a process, as init-pid and prefetcher.pid hold it. */
+function identity(pid: number): string {
+	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+	return `${pid} ${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}\n`;
+}
+
 /** Its tasks' count: the pool's threads are named alike on Node 20 ("node"), so they are counted by difference. */
 function threads(pid: number): number {
 	return readdirSync(`/proc/${pid}/task`).length;
@@ -105,7 +118,7 @@ test('pre-restore starts one prefetcher per restore; later actions record the in
 	const [dir] = restoreDirs(r.state);
 	assert.ok(dir, 'a restore directory');
 	assert.is(restoreDirs(r.state).length, 1);
-	assert.is(readFileSync(path.join(dir!, 'init-pid'), 'utf8'), '4242\n');
+	assert.is(readFileSync(path.join(dir!, 'init-pid'), 'utf8'), identity(process.pid), 'the init pid with its start time');
 	try {
 		assert.equal(readFileSync(path.join(dir!, 'hotcache.img')), valid, 'the image is copied');
 		assert.match(await finished(dir!), /^hotcache: prefetch done: .* of 16 asked/);
@@ -124,12 +137,15 @@ test('HOTCACHE_WORKERS sizes the prefetcher\'s libuv pool: the script starts nod
 	// Evicted, at 1 MB/s: it is still running when its threads are counted (a file still cached from
 	// being written would leave it nothing to do, and it could be gone before it is looked at).
 	await evict(big);
-	const r = await actions('threads', ['pre-restore'], { HOTCACHE_WORKERS: '8', HOTCACHE_BANDWIDTH: '1' });
+	const r = await actions('threads', ['pre-restore', 'post-restore'], { HOTCACHE_WORKERS: '8', HOTCACHE_BANDWIDTH: '1' });
 	const [dir] = restoreDirs(r.state);
 	assert.ok(dir, r.stdout);
 	try {
 		const pid = await prefetcherPid(dir!);
 		assert.ok(pid !== null && running(pid, dir!), `no prefetcher running: ${r.stdout}`);
+		// The script names it as it starts it; by its first chunk, Node has long set up its pool.
+		const record = path.join(dir!, 'record.jsonl');
+		for (let i = 0; i < 200 && !(existsSync(record) && readFileSync(record, 'utf8').includes('"kind":"chunk"')); i++) await sleep(25);
 		assert.ok(threads(pid!) - others >= 8, `${threads(pid!)} tasks, ${others} of them outside the pool`);
 	} finally {
 		await stop(dir!);
@@ -138,9 +154,9 @@ test('HOTCACHE_WORKERS sizes the prefetcher\'s libuv pool: the script starts nod
 
 test('a bad header is reported in the log, nothing is started; strict mode makes it fail the restore', async () => {
 	writeFileSync(path.join(imgDir, 'hotcache.img'), valid.subarray(0, valid.length - 1));
-	const r = await actions('bad', ['pre-restore']);
-	assert.match(r.stdout, /^hotcache: hotcache.img is \d+ bytes, its header announces \d+; nothing is prefetched for this restore\nrc=0\n$/);
-	assert.equal(restoreDirs(r.state), []);
+	const r = await actions('bad', ['pre-restore', 'post-resume']);
+	assert.match(r.stdout, /^hotcache: hotcache.img is \d+ bytes, its header announces \d+; nothing is prefetched for this restore\nrc=0\nhotcache: nothing prefetched: hotcache.img is \d+ bytes/);
+	assert.not.ok(existsSync(path.join(restoreDirs(r.state)[0]!, 'prefetcher.pid')), 'nothing started');
 	writeFileSync(path.join(imgDir, 'hotcache.img'), 'NOTCACHE\0\0\0\0');
 	const strict = await actions('strict', ['pre-restore'], { HOTCACHE_STRICT: '1' });
 	assert.match(strict.stdout, /bad magic.*\nrc=1\n$/);
@@ -179,7 +195,8 @@ test('the state directory keeps the 16 newest restores, the current one, and tho
 		names.forEach((name, i) => {
 			const dir = path.join(restores, name);
 			mkdirSync(dir, { recursive: true });
-			if (name === '200.1') writeFileSync(path.join(dir, 'prefetcher.pid'), `${prefetcher.pid}\n`);
+			if (name === '200.1') writeFileSync(path.join(dir, 'prefetcher.pid'), identity(prefetcher.pid!));
+			if (name === '101.1') writeFileSync(path.join(dir, 'prefetcher.pid'), `${prefetcher.pid} 1\n`); // that pid, another start: gone
 			const t = new Date(Date.now() - (100 - i) * 1000); // self oldest, then 200.1, reused, 100.1 ... 119.1 newest
 			utimesSync(dir, t, t);
 		});
@@ -207,12 +224,53 @@ test('the state directory is made for root only; one another user could write, o
 	mkdirSync(path.join(open, 'restores'), { recursive: true, mode: 0o700 });
 	chmodSync(path.join(open, 'restores'), 0o1777);
 	const refused = await actions('open', ['pre-restore', 'post-restore'], { HOTCACHE_STATE_DIR: open });
-	assert.match(refused.stdout, /^hotcache: refusing the state directory: .* no other user can write; nothing is prefetched for this restore\nrc=0\nrc=0\n$/);
+	assert.match(refused.stdout, /^hotcache: refusing the state directory \S+: it must be a directory of uid 0, not a symlink, that no other user can write; .*; nothing is prefetched for this restore\nrc=0\nrc=0\n$/);
 	assert.equal(readdirSync(path.join(open, 'restores')), []);
 	const link = path.join(base, 'link');
 	symlinkSync(fresh.state, link);
 	const linked = await actions('link', ['pre-restore'], { HOTCACHE_STATE_DIR: link, HOTCACHE_STRICT: '1' });
 	assert.match(linked.stdout, /refusing the state directory.*\nrc=1\n$/);
+});
+
+// The checks used to come after `mkdir -p` (which followed a symlinked state directory: root created
+// target/restores), and looked at the state directory and restores/ only, not at the directories above.
+test('the state directory is checked from / down before anything is created in it', async () => {
+	writeFileSync(path.join(imgDir, 'hotcache.img'), valid);
+	const target = path.join(base, 'link-target');
+	mkdirSync(target, { mode: 0o700 });
+	const link = path.join(base, 'state-link');
+	symlinkSync(target, link);
+	const linked = await actions('state-link', ['pre-restore'], { HOTCACHE_STATE_DIR: link });
+	assert.match(linked.stdout, /^hotcache: refusing the state directory/);
+	assert.equal(readdirSync(target), [], 'nothing created through the link');
+
+	// A parent any user can write (no sticky bit): they could replace the state directory.
+	const open = path.join(base, 'open-parent');
+	mkdirSync(open);
+	chmodSync(open, 0o777);
+	const refused = await actions('open-parent', ['pre-restore'], { HOTCACHE_STATE_DIR: path.join(open, 'state') });
+	assert.match(refused.stdout, /^hotcache: refusing the state directory/);
+	assert.equal(readdirSync(open), []);
+	// Sticky (as /tmp is): others cannot rename or remove what is ours in it.
+	chmodSync(open, 0o1777);
+	const sticky = await actions('sticky-parent', ['pre-restore', 'post-restore'], { HOTCACHE_STATE_DIR: path.join(open, 'state') });
+	const [dir] = restoreDirs(path.join(open, 'state'));
+	try {
+		assert.match(sticky.stdout, /^hotcache: prefetcher started for /);
+		assert.match(await finished(dir!), /^hotcache: prefetch done/);
+	} finally {
+		await stop(dir!);
+	}
+});
+
+testUnless(process.getuid?.() === 0 ? null : 'installs acl (setfacl) with apt-get: needs root', test, 'a parent with a default ACL is refused before anything inherits it', async () => {
+	ensureHostPackages([{ name: 'acl', provides: '/usr/bin/setfacl' }]);
+	const parent = path.join(base, 'acl-parent');
+	mkdirSync(parent, { mode: 0o755 });
+	await run('setfacl', ['-d', '-m', 'u:nobody:rwx', parent]);
+	const r = await actions('acl-parent', ['pre-restore'], { HOTCACHE_STATE_DIR: path.join(parent, 'state') });
+	assert.match(r.stdout, /^hotcache: refusing the state directory/);
+	assert.equal(readdirSync(parent), [], 'nothing created to inherit it');
 });
 
 /** Shell run by the parent shell (criu's stand-in): its restore directory, made by hand, in $d. */
@@ -222,7 +280,7 @@ test('a claim whose launcher was killed before the launch is reported, then take
 	writeFileSync(path.join(imgDir, 'hotcache.img'), valid);
 	// The claim of a launcher that is gone (a pid that has exited), which never reached the launch.
 	const killed = ownRestoreDir + 'sh -c "exit 0" & dead=$!; wait; echo "action-script $dead" >"$d/claimed"; ';
-	const r = await actions('killed', ['post-resume', 'pre-restore', 'pre-restore'], {}, killed);
+	const r = await actions('killed', ['post-resume', 'pre-restore', 'pre-restore', 'post-restore'], {}, killed);
 	const [dir] = restoreDirs(r.state);
 	try {
 		const lines = r.stdout.trim().split('\n');
@@ -246,7 +304,7 @@ test('a symlinked image is refused; a claim that cannot be created is reported w
 	symlinkSync(elsewhere, path.join(imgDir, 'hotcache.img'));
 	const linked = await actions('img-link', ['pre-restore']);
 	assert.match(linked.stdout, /^hotcache: .*hotcache.img is a symlink: refused; nothing is prefetched for this restore\nrc=0\n$/);
-	assert.equal(restoreDirs(linked.state), []);
+	assert.not.ok(existsSync(path.join(restoreDirs(linked.state)[0]!, 'prefetcher.pid')), 'nothing started');
 	rmSync(path.join(imgDir, 'hotcache.img'));
 	writeFileSync(path.join(imgDir, 'hotcache.img'), valid);
 	// An immutable restore directory: even root cannot create the claim (EPERM).
@@ -254,6 +312,87 @@ test('a symlinked image is refused; a claim that cannot be created is reported w
 	const [dir] = restoreDirs(r.state);
 	await run('chattr', ['-i', dir!]);
 	assert.match(r.stdout, /^hotcache: cannot create .*\/claimed: Operation not permitted; nothing is prefetched for this restore\nrc=0\nrc=0\n$/);
+});
+
+// The script opened the image path three times after testing it: a FIFO moved in between (an mv
+// loop) hung 7 of 16 pre-restores in the FIFO's open, and CRIU waits for action scripts forever.
+test('hotcache.img swapped for a FIFO or a link during pre-restore never hangs it and is never followed', async () => {
+	const dir = path.join(base, 'swapped');
+	mkdirSync(dir);
+	const real = path.join(base, 'swapped.img');
+	writeFileSync(real, valid);
+	const swapper = spawn('sh', ['-c', 'cd "$1" && while :; do ln -f "$2" r && mv -f r hotcache.img; mkfifo f && mv -f f hotcache.img; ln -sf /dev/zero l && mv -f l hotcache.img; done', 'sh', dir, real], { stdio: 'ignore' });
+	try {
+		const seen = new Set<string>();
+		for (let i = 0; i < 16; i++) {
+			const r = await actions(`swapped-${i}`, ['pre-restore'], { CRTOOLS_IMAGE_DIR: dir, HOTCACHE_NODE: 'true' }, '', 5000);
+			assert.is(r.code, 0, `pre-restore ${i} did not return: ${r.stdout}`);
+			const line = r.stdout.split('\n')[0]!;
+			assert.match(line, /^hotcache: (prefetcher started for|\S+hotcache.img is (a symlink|not a regular file): refused|cannot copy|no hotcache.img)/, line);
+			seen.add(line.replace(/ for .*| \S+hotcache.img/, ''));
+		}
+		process.stdout.write(`  swapped image: ${[...seen].join(' | ')}\n`);
+	} finally {
+		swapper.kill();
+		await once(swapper, 'exit');
+	}
+});
+
+test('the image the plugin passes open (HOTCACHE_IMAGE_FD) is read from that fd only; a FIFO there is refused', async () => {
+	const elsewhere = path.join(base, 'passed.img');
+	writeFileSync(elsewhere, valid);
+	const r = await actions('passed-fd', ['pre-restore', 'post-restore'], { HOTCACHE_IMAGE_FD: '3', CRTOOLS_IMAGE_DIR: '/nonexistent' }, `exec 3<"${elsewhere}"; `);
+	assert.match(r.stdout, /^hotcache: prefetcher started for the image the plugin opened \(fd 3\)/);
+	const [dir] = restoreDirs(r.state);
+	try {
+		assert.match(await finished(dir!), /^hotcache: prefetch done: .* of 16 asked/);
+		assert.not.ok(existsSync(path.join(dir!, 'hotcache.img')), 'no link, no copy');
+		assert.match(readFileSync(path.join(dir!, 'record.jsonl'), 'utf8'), /"kind":"start",[^\n]*"image":"fd 3"/);
+	} finally {
+		await stop(dir!);
+	}
+	const fifo = path.join(base, 'passed.fifo');
+	await run('mkfifo', [fifo]);
+	const refused = await actions('passed-fifo', ['pre-restore'], { HOTCACHE_IMAGE_FD: '3', CRTOOLS_IMAGE_DIR: '/nonexistent' }, `exec 3<>"${fifo}"; `, 5000);
+	assert.match(refused.stdout, /^hotcache: the image the plugin opened \(fd 3\) is not a regular file: refused; nothing is prefetched for this restore\nrc=0\n$/);
+});
+
+test('from another file system the image is copied with a non-blocking, no-follow open: a FIFO there does not hang', async () => {
+	const shm = mkdtempSync('/dev/shm/hotcache-action-');
+	try {
+		writeFileSync(path.join(shm, 'hotcache.img'), valid);
+		const r = await actions('copied', ['pre-restore', 'post-restore'], { CRTOOLS_IMAGE_DIR: shm });
+		const [dir] = restoreDirs(r.state);
+		try {
+			assert.match(await finished(dir!), /^hotcache: prefetch done: .* of 16 asked/);
+			const copy = statSync(path.join(dir!, 'hotcache.img'));
+			assert.ok(copy.isFile() && copy.nlink === 1, 'a copy, not a link');
+		} finally {
+			await stop(dir!);
+		}
+		rmSync(path.join(shm, 'hotcache.img'));
+		await run('mkfifo', [path.join(shm, 'hotcache.img')]);
+		const fifo = await actions('copied-fifo', ['pre-restore'], { CRTOOLS_IMAGE_DIR: shm }, '', 5000);
+		assert.is(fifo.code, 0, 'returned');
+		assert.match(fifo.stdout, /^hotcache: (\S+ is not a regular file: refused|hotcache.img is truncated .*|cannot copy \S+); nothing is prefetched/);
+	} finally {
+		rmSync(shm, { recursive: true, force: true });
+	}
+});
+
+test('post-resume tells a prefetcher that died, in progress or before any status, from one still running', async () => {
+	const big = path.join(base, 'killed-big');
+	writeFile(big, 16 << 20);
+	writeFileSync(path.join(imgDir, 'hotcache.img'), encodeImage(image([imageFile(big, big, [hot(0, 4096)])])));
+	await evict(big);
+	// At 1 MB/s it is still in progress when it is killed (SIGKILL: it can write nothing more).
+	const kill = '!' + ownRestoreDir + 'i=0; until grep -q "in progress" "$d/status" 2>/dev/null || [ $i -gt 400 ]; do sleep 0.025; i=$((i + 1)); done; read -r p _ <"$d/prefetcher.pid"; kill -9 $p; sleep 0.1';
+	const r = await actions('killed-prefetcher', ['pre-restore', 'post-restore', kill, 'post-resume'], { HOTCACHE_BANDWIDTH: '1' });
+	assert.match(r.stdout, /\nhotcache: the prefetcher \(pid \d+\) ended without finishing, while in progress \(killed, out of memory or crashed\); see \S+prefetcher.log; its last status: prefetch in progress: /);
+	// Never got as far as a status: a "prefetcher" that exits at once.
+	writeFileSync(path.join(imgDir, 'hotcache.img'), valid);
+	const early = await actions('early-death', ['pre-restore', '!sleep 0.2', 'post-resume'], { HOTCACHE_NODE: 'true' });
+	assert.match(early.stdout, /\nhotcache: the prefetcher \(pid \d+\) ended without finishing \(killed, out of memory or crashed\); see \S+prefetcher.log\nrc=0\n$/);
 });
 
 test('a failure after the claim leaves its reason for post-resume', async () => {

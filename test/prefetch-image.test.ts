@@ -4,11 +4,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { encodeImage, HEADER_BYTES, Hotness, MAGIC } from '../proto/image.js';
 import { projectRoot } from '../tools/project.js';
+import { testUnless } from './support.js';
 import { diskTempDir, evict, hot, image, imageFile, writeFile } from './prefetch-support.js';
 
 const run = promisify(execFile);
@@ -19,15 +21,25 @@ const valid = encodeImage(image([imageFile(data, data, [hot(0, 8)])]));
 
 interface Outcome {
 	status: string;
-	events: { kind: string; reason?: string; path?: string; root?: string; fetched?: number }[];
+	events: { kind: string; reason?: string; path?: string; root?: string; fetched?: number; pid?: number; ours?: boolean }[];
 }
 
-async function prefetcher(name: string, img: Uint8Array, initPid?: number): Promise<Outcome> {
+/** "PID START" of a process, as the action script writes init-pid. */
+function identity(pid: number): string {
+	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+	return `${pid} ${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}\n`;
+}
+
+/**
+ * Runs the prefetcher on `img` in a restore directory whose criu is gone; `initPid` is what init-pid
+ * holds (by default this process, standing in for a restored init: its root is the prefetcher's).
+ */
+async function prefetcher(name: string, img: Uint8Array, initPid: string | null = identity(process.pid)): Promise<Outcome> {
 	const state = path.join(base, name);
 	const dir = path.join(state, 'restores', '1.1');
 	mkdirSync(dir, { recursive: true });
 	writeFileSync(path.join(dir, 'hotcache.img'), img);
-	if (initPid !== undefined) writeFileSync(path.join(dir, 'init-pid'), `${initPid}\n`);
+	if (initPid !== null) writeFileSync(path.join(dir, 'init-pid'), initPid);
 	await run(process.execPath, [path.join(projectRoot, 'dist/hooks/prefetcher.js'), dir], { env: { ...process.env, HOTCACHE_STATE_DIR: state, HOTCACHE_RECORD: '' }, timeout: 30_000 });
 	return {
 		status: readFileSync(path.join(dir, 'status'), 'utf8').trim(),
@@ -109,6 +121,7 @@ test('the record and the status are never written through a symlink', async () =
 	const dir = path.join(state, 'restores', '1.1');
 	mkdirSync(dir, { recursive: true });
 	writeFileSync(path.join(dir, 'hotcache.img'), valid);
+	writeFileSync(path.join(dir, 'init-pid'), identity(process.pid));
 	const victim = path.join(base, 'victim');
 	writeFileSync(victim, 'untouched\n');
 	symlinkSync(victim, path.join(dir, 'record.jsonl'));
@@ -133,6 +146,7 @@ test('SIGTERM stops the prefetcher cleanly, even while it waits for the bandwidt
 	const dir = path.join(state, 'restores', '1.1');
 	mkdirSync(dir, { recursive: true });
 	writeFileSync(path.join(dir, 'hotcache.img'), encodeImage(image([imageFile(big, big, [hot(0, (32 << 20) / 4096)])])));
+	writeFileSync(path.join(dir, 'init-pid'), identity(process.pid));
 	// 1 MB/s: the first chunk's debt alone would take seconds.
 	const child = spawn(process.execPath, [path.join(projectRoot, 'dist/hooks/prefetcher.js'), dir], { env: { ...process.env, HOTCACHE_STATE_DIR: state, HOTCACHE_RECORD: '', HOTCACHE_BANDWIDTH: '1' }, stdio: 'ignore' });
 	const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -148,13 +162,90 @@ test('SIGTERM stops the prefetcher cleanly, even while it waits for the bandwidt
 	assert.ok(summary.fetched < summary.pagesAsked, 'stopped before the end');
 });
 
-test('a capture with its own root resolves paths under /proc/<restored init pid>/root', async () => {
-	// This process stands in for the restored init: its root is the host's, so the data file is found.
-	const out = await prefetcher('own-root', encodeImage(image([imageFile(data, data, [hot(0, 8)])], true)), process.pid);
+test('paths are resolved in the root of the restored init: the same as host paths when it is ours', async () => {
+	const out = await prefetcher('own-root', encodeImage(image([imageFile(data, data, [hot(0, 8)])], true)));
 	const start = out.events.find((e) => e.kind === 'start');
 	assert.is(start?.root, `/proc/${process.pid}/root`);
+	assert.equal(rootOf(out), { pid: process.pid, path: `/proc/${process.pid}/root`, ours: true });
 	assert.ok(out.events.some((e) => e.kind === 'file' && e.path === data), JSON.stringify(out.events));
 	assert.match(out.status, /^hotcache: prefetch done: .* of 8 asked/);
+});
+
+function rootOf(out: Outcome): { pid?: number; path?: string; ours?: boolean } {
+	const root = out.events.find((e) => e.kind === 'root');
+	return { pid: root?.pid, path: root?.path, ours: root?.ours };
+}
+
+/** A process whose root is `dir` (python, loaded before its chroot), until the returned function ends it. */
+async function chrooted(dir: string): Promise<{ pid: number; end: () => Promise<void> }> {
+	const child = spawn('python3', ['-c', "import os,sys,time; os.chroot(sys.argv[1]); os.chdir('/'); print('ready', flush=True); time.sleep(60)", dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+	await new Promise<void>((resolve, reject) => {
+		child.stdout.once('data', () => resolve());
+		child.once('exit', (code) => reject(new Error(`the chrooted process exited (${code})`)));
+	});
+	return { pid: child.pid!, end: async () => void (child.kill(), await once(child, 'exit')) };
+}
+
+// The image used to decide: own_root = false made the prefetcher read host paths whenever no --root
+// was found on criu's command line (always, in RPC mode): a host file was read, /etc/shadow opened.
+testUnless(process.getuid?.() === 0 ? null : 'chroot needs root', test, 'an image cannot make the prefetcher read host files: own_root = false still resolves in the restored root', async () => {
+	const root = path.join(base, 'chroot');
+	mkdirSync(path.join(root, 'data'), { recursive: true });
+	const inRoot = path.join(root, 'data/file');
+	writeFile(inRoot, 8 * 4096);
+	const init = await chrooted(root);
+	try {
+		// /etc/shadow with another size: had it been opened, its real size would be in the record.
+		const shadow = imageFile('/etc/shadow', '/etc/shadow', []);
+		const size = shadow.identity.size + 4096;
+		const img = image([imageFile(data, data, [hot(0, 8)]), { ...shadow, identity: { ...shadow.identity, size }, sizePages: Math.ceil(size / 4096), ranges: [hot(0, 1)] }, imageFile(inRoot, '/data/file', [hot(0, 8)])], false);
+		const out = await prefetcher('not-host', encodeImage(img), identity(init.pid));
+		assert.equal(rootOf(out), { pid: init.pid, path: `/proc/${init.pid}/root`, ours: false }, out.status);
+		const skips = Object.fromEntries(out.events.filter((e) => e.kind === 'skip').map((e) => [e.path, e.reason]));
+		assert.match(skips[data] ?? '', /^not found in the root/, 'the host file is not read');
+		assert.match(skips['/etc/shadow'] ?? '', /^not found in the root/, "the host's /etc/shadow is not even looked at");
+		assert.ok(out.events.some((e) => e.kind === 'file' && e.path === '/data/file'), 'the file in the restored root is');
+	} finally {
+		await init.end();
+	}
+});
+
+// With --root on criu's command line the paths were resolved from the caller's mount namespace, where
+// a volume mounted inside the restored one is not visible: its files were skipped.
+testUnless(process.getuid?.() === 0 ? null : 'mount namespaces need root', test, 'a volume mounted inside the restored mount namespace is visible to the prefetcher', async () => {
+	const volume = path.join(base, 'volume');
+	const mountpoint = path.join(base, 'mountpoint');
+	mkdirSync(volume);
+	mkdirSync(mountpoint);
+	writeFile(path.join(volume, 'file'), 8 * 4096);
+	const inVolume = imageFile(path.join(volume, 'file'), path.join(mountpoint, 'file'), [hot(0, 8)]);
+	const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" "$2" && echo ready && exec sleep 60', 'sh', volume, mountpoint], { stdio: ['ignore', 'pipe', 'inherit'] });
+	try {
+		await new Promise<void>((resolve, reject) => {
+			child.stdout.once('data', () => resolve());
+			child.once('exit', (code) => reject(new Error(`unshare exited (${code})`)));
+		});
+		assert.not.ok(existsSync(path.join(mountpoint, 'file')), 'not visible from here');
+		const out = await prefetcher('volume', encodeImage(image([inVolume])), identity(child.pid!));
+		assert.ok(out.events.some((e) => e.kind === 'file' && e.path === inVolume.path), JSON.stringify(out.events));
+		assert.match(out.status, /^hotcache: prefetch done: .* of 8 asked; .* 1 files, 0 skipped$/);
+	} finally {
+		child.kill();
+		await once(child, 'exit');
+	}
+});
+
+test('a pid that no longer names the restored init is refused, not followed to another root', async () => {
+	const stat = readFileSync('/proc/self/stat', 'utf8');
+	const start = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+	const out = await prefetcher('reused-pid', valid, `${process.pid} ${start + 1}\n`);
+	assert.match(out.status, new RegExp(`^hotcache: nothing prefetched: pid ${process.pid} is no longer the restored init \\(started at ${start}, not ${start + 1}\\)`));
+	assert.not.ok(out.events.some((e) => e.kind === 'file' || e.kind === 'skip'), 'nothing opened');
+});
+
+test('without a restored init pid nothing is resolved: the restore ended, or the wait timed out', async () => {
+	const out = await prefetcher('no-init', valid, null);
+	assert.match(out.status, /^hotcache: nothing prefetched: the restore ended \(criu, pid 1, is gone\) before the restored init pid was known$/);
 });
 
 test.run();

@@ -124,9 +124,12 @@ testUnless(skip, e2e, 'a corrupt hotcache.img still restores the process and CRI
 });
 
 testUnless(skip, e2e, 'the plugin alone starts the prefetcher at init(RESTORE), where no action script is configured', async () => {
-	const { result, out } = await restore(false, 'plugin');
+	const { result, out, record } = await restore(false, 'plugin');
 	assert.is(result.code, 0, `the restore script failed (exit ${result.code}):\n${out}`);
-	assert.match(out, /hotcache: init\(RESTORE\): hotcache: prefetcher started for/);
+	assert.match(out, /hotcache: init\(RESTORE\): hotcache: prefetcher started for the image the plugin opened \(fd 3\)/);
+	// The image read from the fd the plugin opened, the root from the pid its RESUME_DEVICES_LATE wrote.
+	assert.ok(record.some((e) => e.kind === 'start' && e.image === 'fd 3'), JSON.stringify(record.find((e) => e.kind === 'start')));
+	assert.ok(record.some((e) => e.kind === 'root' && e.ours === true), 'a restore without its own root: the prefetcher\'s root');
 	assert.ok(residentAgain(out), `A is not resident again:\n${out}`);
 	assert.ok(value(out, 'after') > value(out, 'dumped'), `the restored reader made no progress:\n${out}`);
 });
