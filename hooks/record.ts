@@ -3,6 +3,7 @@
 // crash leaves every event up to that point on disk. One-line status for CRIU's log beside it.
 import { closeSync, constants, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { Phase } from './plan.js';
+import { printable } from './printable.js';
 
 export interface Totals {
 	pagesAsked: number;
@@ -65,11 +66,14 @@ export function createExclusive(file: string, text: string): void {
 	}
 }
 
-/** Replaces the one-line status atomically: post-resume may read it at any moment. */
+/**
+ * Replaces the one-line status atomically: post-resume may read it at any moment, and prints it into
+ * CRIU's log (escaped: a reason may quote the image).
+ */
 export function writeStatus(file: string, text: string): void {
 	const tmp = `${file}.${process.pid}.tmp`;
 	rmSync(tmp, { force: true }); // a leftover of this pid's predecessor; unlinking a symlink follows nothing
-	createExclusive(tmp, text + '\n');
+	createExclusive(tmp, printable(text) + '\n');
 	renameSync(tmp, file);
 }
 

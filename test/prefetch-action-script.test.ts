@@ -210,6 +210,17 @@ test('the state directory keeps the 16 newest restores, the current one, and tho
 	}
 });
 
+// Prefetchers of restores that end together prune together: a directory listed by one and removed by
+// another made stat throw ENOENT, and the prefetcher exit 1.
+test('prefetchers pruning the same state directory at once all succeed', async () => {
+	const state = path.join(base, 'prune-race');
+	for (let i = 0; i < 400; i++) mkdirSync(path.join(state, 'restores', `${1000 + i}.1`, 'sub'), { recursive: true });
+	const prune = `import(${JSON.stringify(path.join(projectRoot, 'dist/hooks/state-dir.js'))}).then((m) => m.pruneRestores(process.argv[1], '/nonexistent'))`;
+	const pruners = Array.from({ length: 6 }, () => run(process.execPath, ['-e', prune, state]).then(() => 'ok', (err: Error) => err.message));
+	assert.equal(await Promise.all(pruners), Array(6).fill('ok'));
+	assert.is(readdirSync(path.join(state, 'restores')).length, 16);
+});
+
 test('the state directory is made for root only; one another user could write, or a symlink, is refused', async () => {
 	writeFileSync(path.join(imgDir, 'hotcache.img'), valid);
 	const fresh = await actions('fresh', ['pre-restore']);
@@ -389,6 +400,10 @@ test('post-resume tells a prefetcher that died, in progress or before any status
 	const kill = '!' + ownRestoreDir + 'i=0; until grep -q "in progress" "$d/status" 2>/dev/null || [ $i -gt 400 ]; do sleep 0.025; i=$((i + 1)); done; read -r p _ <"$d/prefetcher.pid"; kill -9 $p; sleep 0.1';
 	const r = await actions('killed-prefetcher', ['pre-restore', 'post-restore', kill, 'post-resume'], { HOTCACHE_BANDWIDTH: '1' });
 	assert.match(r.stdout, /\nhotcache: the prefetcher \(pid \d+\) ended without finishing, while in progress \(killed, out of memory or crashed\); see \S+prefetcher.log; its last status: prefetch in progress: /);
+	// `hotcache inspect` of the restore directory says the same.
+	const inspected = JSON.parse((await run(process.execPath, [path.join(projectRoot, 'tools/hotcache.js'), 'inspect', '--json', restoreDirs(r.state)[0]!])).stdout) as { restore: { prefetcher: string; status: string } };
+	assert.is(inspected.restore.prefetcher, 'ended');
+	assert.match(inspected.restore.status, /^hotcache: prefetch in progress: /);
 	// Never got as far as a status: a "prefetcher" that exits at once.
 	writeFileSync(path.join(imgDir, 'hotcache.img'), valid);
 	const early = await actions('early-death', ['pre-restore', '!sleep 0.2', 'post-resume'], { HOTCACHE_NODE: 'true' });

@@ -83,6 +83,29 @@ test('inspect and prefetch refuse a hotcache.img that is a symlink, a FIFO or a 
 	}
 });
 
+// A path or a reason from a hostile image printed raw could clear the screen or fake output lines.
+test('what inspect and prefetch print from an image is escaped: no control characters reach the terminal', async () => {
+	const hostile = '/x\x1b[2J\r\nhotcache: all fine\x9b31m\u202e';
+	const img = image([imageFile(data, hostile, [hot(0, 1)])]);
+	img.capture.partial = true;
+	img.capture.partialReason = 'time limit\r\n\x1b]0;owned\x07';
+	const dir = path.join(base, 'escaped');
+	mkdirSync(dir);
+	writeFileSync(path.join(dir, 'hotcache.img'), encodeImage(img));
+	const unprintable = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/;
+	const table = await hotcache('inspect', dir);
+	assert.is(table.code, 0, table.stderr);
+	assert.not.match(table.stdout, unprintable);
+	assert.match(table.stdout, /partial: time limit\\x0d\\x0a\\x1b\]0;owned\\x07\n/);
+	assert.match(table.stdout, /\/x\\x1b\[2J\\x0d\\x0ahotcache: all fine\\x9b31m\\u202e\n/);
+	const json = await hotcache('inspect', '--json', dir);
+	assert.not.match(json.stdout, unprintable);
+	assert.is((JSON.parse(json.stdout) as { files: { path: string }[] }).files[0]!.path, hostile, 'JSON still says exactly what the image holds');
+	const prefetch = await hotcache('prefetch', dir);
+	assert.not.match(prefetch.stderr, unprintable);
+	assert.match(prefetch.stderr, /^hotcache prefetch: skipped \/x\\x1b\[2J\\x0d\\x0ahotcache: all fine\\x9b31m\\u202e: not found in the root/m);
+});
+
 test('prefetch runs itself again with a libuv pool sized for --workers; a SIGTERM is passed on', async () => {
 	writeFileSync(path.join(imgDir, 'hotcache.img'), encodeImage(image([imageFile(data, data, [hot(0, 1024)])])));
 	await evict(data);

@@ -76,6 +76,12 @@ for (const [name, make, reason] of hostile) {
 	});
 }
 
+// The status is printed into CRIU's log by post-resume: what it quotes of the image is escaped.
+test('a refusal that quotes the image is escaped in the status', async () => {
+	const out = await prefetcher('escaped', encodeImage(image([imageFile(data, 'x\x9b2J\u2028\x1b[1A', [hot(0, 1)])])));
+	assert.is(out.status, 'hotcache: nothing prefetched: image refused, invalid: path "x\\x9b2J\\u2028\\\\u001b[1A" is not absolute (file "x\\x9b2J\\u2028\\\\u001b[1A")');
+});
+
 test('files that cannot be used are skipped one by one with their reason; the rest is fetched', async () => {
 	const fifo = path.join(base, 'fifo');
 	await run('mkfifo', [fifo]);

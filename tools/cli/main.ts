@@ -8,6 +8,7 @@ import { scanCommand } from './commands/scan.js';
 import { prefetchCommand } from './commands/prefetch.js';
 import { benchCommand } from './commands/bench.js';
 import { projectVersion } from '../project.js';
+import { jsonLine, printable } from '../../hooks/printable.js';
 
 const commands: Command[] = [paths, installCommand, uninstallCommand, doctorCommand, inspectCommand, scanCommand, prefetchCommand, benchCommand];
 
@@ -62,9 +63,10 @@ function report(command: Command, err: unknown, json: boolean): number {
 	const code = usageFailure ? 'usage' : err instanceof CliError ? err.code : 'internal';
 	const message = err instanceof Error ? err.message : String(err);
 	if (json) {
-		process.stdout.write(JSON.stringify({ error: { code, message } }) + '\n');
+		process.stdout.write(jsonLine({ error: { code, message } }));
 	} else {
-		process.stderr.write(`hotcache ${command.name}: ${message}\n`);
+		// A message may quote an image (a path, a reason): printed escaped.
+		process.stderr.write(`hotcache ${command.name}: ${printable(message)}\n`);
 		if (usageFailure) process.stderr.write(`usage: ${command.usage}\n`);
 		else if (code === 'internal' && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
 	}

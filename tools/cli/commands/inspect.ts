@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 import { CliError, UsageError, type Command } from '../command.js';
 import { decodeImage, Hotness, ImageError, pageCounts, type HotcacheImage } from '../../../proto/image.js';
 import { readImage } from '../../../hooks/load-image.js';
+import { restoreState, type RestoreState } from '../../../hooks/state-dir.js';
+import { jsonLine, printable } from '../../../hooks/printable.js';
 
 export type ClassName = 'hot' | 'warm' | 'resident';
 
@@ -83,11 +85,11 @@ function renderTable(view: ImageView): string {
 	const head =
 		`backend ${view.backend}, ${view.lru} LRU${view.hotWarmExact ? '' : ' (hot and warm not told apart)'}, ` +
 		`${view.files.length} files, ${sum('resident')} pages cached, ${sum('hot')} hot, ${sum('warm')} warm, ${view.durationMs} ms` +
-		(view.partial ? `\npartial: ${view.partialReason}` : '');
+		(view.partial ? `\npartial: ${printable(view.partialReason)}` : '');
 	const rows = view.files.map((f) => {
 		const flags = (f.mapped ? 'm' : '-') + (f.dirtySynced ? 's' : '-');
 		const fds = f.fds.map((d) => `${d.pid}:${d.fd}@${d.offset}`).join(',');
-		return [String(f.sizePages), String(f.resident), String(f.hot), String(f.warm), flags, f.path + (fds ? `  [${fds}]` : '')];
+		return [String(f.sizePages), String(f.resident), String(f.hot), String(f.warm), flags, printable(f.path) + (fds ? `  [${fds}]` : '')];
 	});
 	const table = [['PAGES', 'CACHED', 'HOT', 'WARM', 'MS', 'PATH  [PID:FD@OFFSET]'], ...rows];
 	const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...table.map((r) => r[i]!.length)));
@@ -96,7 +98,7 @@ function renderTable(view: ImageView): string {
 }
 
 export function printView(view: ImageView, json: boolean): void {
-	process.stdout.write(json ? JSON.stringify(view) + '\n' : renderTable(view));
+	process.stdout.write(json ? jsonLine(view) : renderTable(view));
 }
 
 /** Decodes a framed image; a refused image becomes a CliError naming why. */
@@ -107,6 +109,29 @@ export function decodeOrFail(buf: Uint8Array, source: string): HotcacheImage {
 		if (err instanceof ImageError) throw new CliError(`image-${err.kind}`, `${source}: ${err.message}`);
 		throw err;
 	}
+}
+
+interface RestoreView {
+	/** finished, running, ended (gone without a verdict: killed, out of memory, crashed) or not started. */
+	prefetcher: RestoreState['state'];
+	pid: number | null;
+	status: string | null;
+}
+
+function restoreView(r: RestoreState): RestoreView {
+	return { prefetcher: r.state, pid: r.prefetcher?.pid ?? null, status: r.status };
+}
+
+const STATES: Record<RestoreState['state'], string> = {
+	finished: 'finished',
+	running: 'running',
+	ended: 'ended without finishing (killed, out of memory or crashed)',
+	'not started': 'not started',
+};
+
+function renderRestore(r: RestoreState): string {
+	const who = r.prefetcher ? ` (pid ${r.prefetcher.pid})` : '';
+	return `prefetcher${who}: ${STATES[r.state]}\nstatus: ${r.status === null ? '(none)' : printable(r.status)}\n`;
 }
 
 function isDirectory(file: string): boolean {
@@ -125,11 +150,21 @@ export const inspectCommand: Command = {
 		const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
 		if (positionals.length !== 1) throw new UsageError('give one image directory');
 		const given = positionals[0]!;
+		const json = values.json === true;
 		// The directory named is followed like any argument; the image in it must be a regular file.
 		const source = isDirectory(given) ? { dir: given } : { dir: path.dirname(given), name: path.basename(given) };
+		// A restore directory of the state directory: what became of its prefetcher, first.
+		const restore = 'name' in source ? null : restoreState(given);
 		const loaded = await readImage(source);
+		if (!loaded.ok && restore && loaded.kind === 'unreadable') {
+			// The plugin passed the image as an fd: no link or copy of it stays.
+			process.stdout.write(json ? jsonLine({ restore: restoreView(restore) }) : renderRestore(restore));
+			return 0;
+		}
 		if (!loaded.ok) throw new CliError(loaded.kind === 'unreadable' ? 'no-image' : `image-${loaded.kind}`, loaded.reason);
-		printView(imageView(loaded.image), values.json === true);
+		const view = imageView(loaded.image);
+		if (json) process.stdout.write(jsonLine(restore ? { restore: restoreView(restore), ...view } : view));
+		else process.stdout.write((restore ? renderRestore(restore) : '') + renderTable(view));
 		return 0;
 	},
 };

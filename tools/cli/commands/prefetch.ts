@@ -7,6 +7,7 @@ import { CliError, UsageError, type Command } from '../command.js';
 import { ConfigError, loadConfig, MAX_WORKERS, parseBandwidth, threadPoolSize } from '../../../hooks/config.js';
 import { readImage } from '../../../hooks/load-image.js';
 import { runPrefetch, type PrefetchSummary } from '../../../hooks/prefetch.js';
+import { jsonLine, printable } from '../../../hooks/printable.js';
 import { describe, Recorder } from '../../../hooks/record.js';
 import { IMAGE_FILE } from '../../../proto/image.js';
 
@@ -116,8 +117,8 @@ export const prefetchCommand: Command = {
 				signal: controller.signal,
 				...(process.stderr.isTTY && !values.json ? { onProgress: progressBar() } : {}),
 			});
-			if (values.json) process.stdout.write(JSON.stringify(jsonSummary(imageDir, root, summary)) + '\n');
-			else for (const skip of summary.skipped) process.stderr.write(`hotcache prefetch: skipped ${skip.path}: ${skip.reason}\n`);
+			if (values.json) process.stdout.write(jsonLine(jsonSummary(imageDir, root, summary)));
+			else for (const skip of summary.skipped) process.stderr.write(`hotcache prefetch: skipped ${printable(skip.path)}: ${printable(skip.reason)}\n`);
 			if (!values.json) process.stdout.write(describe(summary, summary.filesPlanned, summary.filesSkipped, summary.stopped ? `stopped (${summary.stopped})` : 'done') + '\n');
 			return summary.stopped ? 1 : 0;
 		} finally {
