@@ -109,6 +109,24 @@ function imageType(): protobuf.Type {
 	return messageType;
 }
 
+const RANGE_ARRAYS = ['gaps', 'lengths', 'classes'] as const;
+
+/**
+ * The schema without File's range arrays, for decoding: protobufjs skips them as unknown fields, and
+ * the wire walk, which reads them anyway, decodes them straight to numbers. Decoded by protobufjs,
+ * each uint64 became a Long, then a string: 4 million ranges cost about 1.2 GB and 9 s.
+ */
+let decodingMessageType: protobuf.Type | undefined;
+function decodingType(): protobuf.Type {
+	if (!decodingMessageType) {
+		const root = protobuf.loadSync(schemaFile);
+		const file = root.lookupType('hotcache.File');
+		for (const name of RANGE_ARRAYS) file.remove(file.fields[name]!);
+		decodingMessageType = root.resolveAll().lookupType('hotcache.HotcacheImage');
+	}
+	return decodingMessageType;
+}
+
 /** Page counts of one file, derived from its ranges (never trusted from the image). */
 export function pageCounts(file: Pick<ImageFile, 'ranges'>): { resident: number; hot: number; warm: number } {
 	let resident = 0;
@@ -140,8 +158,8 @@ interface RawFile {
 	mapped: boolean;
 	sizePages: string;
 	dirtySynced: boolean;
-	gaps: string[];
-	lengths: string[];
+	gaps: number[];
+	lengths: number[];
 	classes: number[];
 }
 interface RawImage {
@@ -150,10 +168,30 @@ interface RawImage {
 	files: RawFile[];
 }
 
-function safeNumber(text: string, what: string, max: number, path?: string): number {
+function safeNumber(text: string | number, what: string, max: number, path?: string): number {
 	const value = Number(text);
 	if (!Number.isSafeInteger(value) || value < 0 || value > max) throw new ImageError('invalid', `${what} ${text} is out of range`, path);
 	return value;
+}
+
+/**
+ * Appends the varints in `bytes` to `out` as numbers: exact up to 2^53, larger ones only roughly
+ * (every bound they are checked against is far below that).
+ */
+function decodeVarints(bytes: Uint8Array, out: number[]): void {
+	let value = 0;
+	let scale = 1;
+	for (const byte of bytes) {
+		value += (byte & 0x7f) * scale;
+		if (byte < 0x80) {
+			out.push(value);
+			value = 0;
+			scale = 1;
+		} else if ((scale *= 128) > 2 ** 63) {
+			throw new ImageError('malformed', 'a varint longer than 10 bytes');
+		}
+	}
+	if (scale !== 1) throw new ImageError('malformed', 'a packed array ends inside a varint');
 }
 
 const WIRE_VARINT = 0;
@@ -176,9 +214,9 @@ interface WireCounts {
 	fdsOfFile: number;
 	/** gaps, lengths, classes entries in the whole image. */
 	ranges: Record<string, number>;
+	/** Each file's range arrays, decoded. */
+	rangeArrays: Pick<RawFile, (typeof RANGE_ARRAYS)[number]>[];
 }
-
-const RANGE_ARRAYS = ['gaps', 'lengths', 'classes'];
 
 /**
  * Walks a payload on the wire without decoding it, and refuses: a field whose wire type is not its
@@ -207,16 +245,21 @@ function checkWire(reader: protobuf.Reader, type: protobuf.Type, counts: WireCou
 			if (type.name === 'HotcacheImage' && field.name === 'files') {
 				if (++counts.files > LIMITS.files) throw new ImageError('invalid', `more than ${LIMITS.files} files in the image`);
 				counts.fdsOfFile = 0;
+				counts.rangeArrays.push({ gaps: [], lengths: [], classes: [] });
 			} else if (inFile && field.name === 'fds') {
 				if (++counts.fdsOfFile > LIMITS.fdsPerFile) throw new ImageError('invalid', `more than ${LIMITS.fdsPerFile} fds on one file`);
 				if (++counts.fdsInImage > LIMITS.fdsPerImage) throw new ImageError('invalid', `more than ${LIMITS.fdsPerImage} fds in the image`);
 			}
 			checkWire(protobuf.Reader.create(reader.bytes()), field.resolvedType, counts);
-		} else if (inFile && RANGE_ARRAYS.includes(field.name)) {
-			// Packed: one element per byte without the continuation bit; unpacked: one element.
-			const entries = wire === WIRE_BYTES ? reader.bytes().reduce((n, byte) => n + (byte < 0x80 ? 1 : 0), 0) : (reader.skipType(wire), 1);
+		} else if (inFile && (RANGE_ARRAYS as readonly string[]).includes(field.name)) {
+			// Packed: one element per byte without the continuation bit, counted before any is decoded;
+			// unpacked: one element.
+			const start = reader.pos;
+			const bytes = wire === WIRE_BYTES ? reader.bytes() : (reader.skipType(wire), reader.buf.subarray(start, reader.pos));
+			const entries = wire === WIRE_BYTES ? bytes.reduce((n, byte) => n + (byte < 0x80 ? 1 : 0), 0) : 1;
 			counts.ranges[field.name] = (counts.ranges[field.name] ?? 0) + entries;
 			if (counts.ranges[field.name]! > LIMITS.rangesPerImage) throw new ImageError('invalid', `more than ${LIMITS.rangesPerImage} ranges in the image`);
+			decodeVarints(bytes, counts.rangeArrays.at(-1)![field.name as (typeof RANGE_ARRAYS)[number]]);
 		} else if (inFile && field.name === 'path') {
 			if (!isUtf8(reader.bytes())) throw new ImageError('invalid', 'a path is not UTF-8');
 		} else {
@@ -229,19 +272,22 @@ function checkWire(reader: protobuf.Reader, type: protobuf.Type, counts: WireCou
 export function decodeImage(buf: Uint8Array): HotcacheImage {
 	if (buf.length > HEADER_BYTES + LIMITS.imageBytes) throw new ImageError('too-large', `image of ${buf.length} bytes exceeds the limit`);
 	const payload = unframe(buf);
+	const counts: WireCounts = { files: 0, fdsInImage: 0, fdsOfFile: 0, ranges: {}, rangeArrays: [] };
 	try {
-		checkWire(protobuf.Reader.create(payload), imageType(), { files: 0, fdsInImage: 0, fdsOfFile: 0, ranges: {} });
+		checkWire(protobuf.Reader.create(payload), imageType(), counts);
 	} catch (err) {
 		if (err instanceof ImageError) throw err;
 		throw new ImageError('malformed', `image payload does not decode: ${(err as Error).message}`);
 	}
 	let raw: RawImage;
 	try {
-		const type = imageType();
+		const type = decodingType();
 		raw = type.toObject(type.decode(payload), { longs: String, enums: Number, bytes: Uint8Array, defaults: true, arrays: true }) as RawImage;
 	} catch (err) {
 		throw new ImageError('malformed', `image payload does not decode: ${(err as Error).message}`);
 	}
+	// The walk saw the same files entries, in the same order.
+	raw.files.forEach((f, i) => Object.assign(f, counts.rangeArrays[i]));
 	if (raw.version !== FORMAT_VERSION) throw new ImageError('bad-version', `image format version ${raw.version}, this hotcache reads version ${FORMAT_VERSION}`);
 	if (raw.files.length > LIMITS.files) throw new ImageError('invalid', `${raw.files.length} files exceed the limit of ${LIMITS.files}`);
 	const capture = decodeCapture(raw.capture ?? {});

@@ -262,6 +262,8 @@ const hostile: [string, Buffer, string][] = [
 	['an fd sent as a fixed32', frame(fileEntry(Buffer.from([(3 << 3) | 5, 0, 0, 0, 0]))), 'malformed'],
 	['an fd offset sent as a length', frame(fileEntry(protobuf.Writer.create().uint32((3 << 3) | 2).bytes(Buffer.from([(3 << 3) | 2, 1, 0])).finish())), 'malformed'],
 	['a page size sent as a length', frame(protobuf.Writer.create().uint32((1 << 3) | 0).uint32(1).uint32((2 << 3) | 2).bytes(Buffer.from([(7 << 3) | 2, 2, 0x10, 0x00])).finish()), 'malformed'],
+	['a packed range array that ends inside a varint', frame(fileEntry(protobuf.Writer.create().uint32((10 << 3) | 2).bytes(Buffer.from([0x01, 0x80])).finish())), 'malformed'],
+	['a range gap varint of 11 bytes', frame(fileEntry(protobuf.Writer.create().uint32((10 << 3) | 2).bytes(Buffer.from([...Array(10).fill(0x80), 0x01])).finish())), 'malformed'],
 	['a group in an unknown field', frame(Buffer.concat([valid.subarray(HEADER_BYTES), Buffer.from([(9 << 3) | 3, (9 << 3) | 4])])), 'malformed'],
 	['a path that is not UTF-8 (it would decode as another name)', frame(Buffer.concat([encodeRaw((r) => (r.files = [])).subarray(HEADER_BYTES), fileEntry(protobuf.Writer.create().uint32((1 << 3) | 2).bytes(Buffer.from([0x2f, 0x61, 0xff])).finish())])), 'invalid'],
 ];
