@@ -95,7 +95,7 @@ async function main(): Promise<void> {
 		const root = await waitForRestoredRoot(dir, controller.signal);
 		if (!root.ok) return refuse(root.reason);
 		try {
-			recorder.event({ kind: 'root', pid: root.init.pid, path: root.path, ours: root.ours });
+			recorder.event({ kind: 'root', pid: root.init.pid, path: root.path, ours: root.ours, waitedMs: root.waitedMs });
 			const imageLabel = 'fd' in source ? `fd ${source.fd}` : path.join(dir, restoreFiles.image);
 			await runPrefetch({ image: loaded.image, imageLabel, root: root.path, rootFd: root.fd, config, recorder, signal: controller.signal });
 		} finally {

@@ -20,7 +20,7 @@ export interface Totals {
 export type RecordEvent =
 	| { kind: 'start'; pid: number; image: string; root: string; workers: number; bandwidth: number; activate: boolean; pageSize: number }
 	| { kind: 'refused'; reason: string }
-	| { kind: 'root'; pid: number; path: string; ours: boolean }
+	| { kind: 'root'; pid: number; path: string; ours: boolean; waitedMs: number }
 	| { kind: 'skip'; path: string; reason: string }
 	| { kind: 'file'; path: string; resolver: string; capBytes: number; fdPages: number[] }
 	| { kind: 'budget'; budgetBytes: number; memAvailable: number | null; cgroupHeadroom: number | null; pagesPlanned: number; leftOutPages: number }

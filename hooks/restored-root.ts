@@ -17,6 +17,9 @@ const POLL_MS = 20;
 
 export type RestoredRoot = { ok: true; fd: number; init: ProcessId; path: string; ours: boolean } | { ok: false; reason: string };
 
+/** A root found after waiting `waitedMs` for the init pid. */
+export type WaitedRoot = RestoredRoot & { waitedMs: number };
+
 const DIRECTORY = constants.O_RDONLY | constants.O_DIRECTORY;
 
 /** Device, inode and mount of an open directory: the same three mean the same directory of the same mount. */
@@ -64,10 +67,12 @@ export function openProcessRoot(init: ProcessId): RestoredRoot {
  * Waits (up to INIT_PID_WAIT_MS) for the restore directory's init-pid, then opens that root. Stops
  * waiting early when the restore's criu (named by the directory) has ended without writing it.
  */
-export async function waitForRestoredRoot(dir: string, signal: AbortSignal, waitMs = INIT_PID_WAIT_MS): Promise<RestoredRoot> {
+export async function waitForRestoredRoot(dir: string, signal: AbortSignal, waitMs = INIT_PID_WAIT_MS): Promise<WaitedRoot> {
 	const file = path.join(dir, restoreFiles.initPid);
 	const criu = parseProcessId(path.basename(dir));
+	const t0 = performance.now();
 	const deadline = Date.now() + waitMs;
+	const waited = (root: RestoredRoot): WaitedRoot => ({ ...root, waitedMs: Math.round(performance.now() - t0) });
 	for (;;) {
 		// Why waiting ends, decided before the last look at the file: it may have been written just before.
 		const ended = signal.aborted
@@ -85,9 +90,9 @@ export async function waitForRestoredRoot(dir: string, signal: AbortSignal, wait
 		}
 		if (text?.endsWith('\n')) {
 			const init = parseProcessId(text);
-			return init ? openProcessRoot(init) : { ok: false, reason: `${file} does not hold a pid and a start time: ${JSON.stringify(text.slice(0, 64))}` };
+			return waited(init ? openProcessRoot(init) : { ok: false, reason: `${file} does not hold a pid and a start time: ${JSON.stringify(text.slice(0, 64))}` });
 		}
-		if (ended !== null) return { ok: false, reason: ended };
+		if (ended !== null) return waited({ ok: false, reason: ended });
 		await new Promise((resolve) => setTimeout(resolve, POLL_MS));
 	}
 }

@@ -2,14 +2,17 @@
 // prefetcher brought the evicted hot file back. Real CRIU in the test environment; rounds alternate
 // between a plain restore, one with --action-script, and one with --action-script whose prefetcher is
 // replaced by `true` (the script's own cost, without the prefetcher competing for the CPU), each from
-// a fresh dump of the reader fixture with its files evicted. Run as root after `npm ci`:
-//   node dist/hooks/measure/restore-overhead.js [ROUNDS]
+// a fresh dump of the reader fixture with its files evicted. ANON_MIB makes the reader hold that much
+// anonymous memory: a restore that takes longer before the restored init pid is known (post-restore,
+// for a restore without namespaces). Run as root after `npm ci`:
+//   node dist/hooks/measure/restore-overhead.js [ROUNDS] [ANON_MIB]
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../tools/project.js';
 import { runInTestenv } from '../../tools/testenv/index.js';
 
 const rounds = Number(process.argv[2] ?? 8);
+const anonMib = Number(process.argv[3] ?? 0);
 const work = mkdtempSync('/var/tmp/hotcache-measure-');
 const pluginDir = path.join(projectRoot, 'criu-plugin/out');
 const reader = path.join(projectRoot, 'test/fixtures/out/reader');
@@ -28,7 +31,7 @@ while [ $i -lt ${rounds} ]; do
 	i=$((i + 1))
 	for variant in plain hook script; do
 		rm -rf img && mkdir img
-		setsid ${reader} -a ${work}/A -b ${work}/B -n ${work}/counter -i 10 </dev/null >/dev/null 2>&1 &
+		setsid ${reader} -a ${work}/A -b ${work}/B -n ${work}/counter -m ${anonMib} -i 10 </dev/null >/dev/null 2>&1 &
 		pid=$!
 		sleep 1.5
 		criu dump -t $pid -D img -L ${pluginDir} -o dump.log || { cat img/dump.log; exit 10; }
@@ -69,7 +72,10 @@ if (result.code !== 0) {
 		if (!existsSync(record)) continue; // the `script` variant starts no prefetcher
 		const lines = readFileSync(record, 'utf8').trim().split('\n');
 		const summary = JSON.parse(lines[lines.length - 1]!) as { kind: string; fetched: number; seconds: number; throughput: number };
-		if (summary.kind === 'summary') process.stdout.write(`prefetch ${dir}: ${summary.fetched} pages in ${summary.seconds.toFixed(3)} s, ${(summary.throughput / 1e6).toFixed(0)} MB/s\n`);
+		// How long the prefetcher, its image read, waited for the restored init pid (and so its root).
+		const root = lines.map((l) => JSON.parse(l) as { kind: string; waitedMs?: number }).find((e) => e.kind === 'root');
+		const waited = root ? `, waited ${root.waitedMs} ms for the restored root` : '';
+		if (summary.kind === 'summary') process.stdout.write(`prefetch ${dir}: ${summary.fetched} pages in ${summary.seconds.toFixed(3)} s, ${(summary.throughput / 1e6).toFixed(0)} MB/s${waited}\n`);
 	}
 }
 rmSync(work, { recursive: true, force: true });
