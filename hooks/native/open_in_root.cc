@@ -13,8 +13,11 @@
 #include "worker.h"
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
+#include <vector>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
@@ -78,35 +81,61 @@ const char *RefusedFsName(unsigned long magic)
 	return nullptr;
 }
 
-// Whether another process holds a lease on the inode that a read-only open would break: a write lease,
-// or one already being broken. /proc/locks lists leases ("LEASE", and NFS delegations as "DELEG") as
+// The inodes with a lease that a read-only open would break: a write lease, or one already being
+// broken. /proc/locks lists leases ("LEASE", and NFS delegations as "DELEG") as
 // "ID: [-> ]LEASE STATE TYPE PID MAJ:MIN:INO START END", device numbers in hex; read leases never
-// conflict with a read. A lease taken after this look still makes the open fail with EWOULDBLOCK
-// (O_NONBLOCK), which the caller reports as such.
-bool LeaseConflicts(dev_t dev, ino_t ino)
+// conflict with a read. Reading /proc/locks costs about as much as the rest of an open, and the kernel
+// serialises it: the list is read at most once per kLeaseListMs and shared by the opens in flight. A
+// lease taken after the list was read still makes the open fail with EWOULDBLOCK (O_NONBLOCK), which
+// the caller reports as such.
+constexpr auto kLeaseListMs = std::chrono::milliseconds(10);
+
+struct LeasedInode {
+	unsigned int major_no, minor_no;
+	unsigned long inode;
+};
+
+std::vector<LeasedInode> ReadLeases()
 {
+	std::vector<LeasedInode> leased;
 	FILE *locks = fopen("/proc/locks", "re");
 	if (!locks)
-		return false;
+		return leased;
 	char line[256];
-	bool conflict = false;
-	while (!conflict && fgets(line, sizeof(line), locks)) {
+	while (fgets(line, sizeof(line), locks)) {
 		char kind[16], state[16], type[16];
-		unsigned int major_no, minor_no;
-		unsigned long inode;
+		LeasedInode l;
 		const char *fields = strchr(line, ':');
 		if (!fields)
 			continue;
 		fields++;
 		if (strncmp(fields, " ->", 3) == 0)
 			fields += 3;
-		if (sscanf(fields, "%15s %15s %15s %*d %x:%x:%lu", kind, state, type, &major_no, &minor_no, &inode) != 6)
-			continue;
-		conflict = (strcmp(kind, "LEASE") == 0 || strcmp(kind, "DELEG") == 0) && strcmp(type, "READ") != 0 &&
-			   major_no == major(dev) && minor_no == minor(dev) && inode == ino;
+		if (sscanf(fields, "%15s %15s %15s %*d %x:%x:%lu", kind, state, type, &l.major_no, &l.minor_no, &l.inode) == 6 &&
+		    (strcmp(kind, "LEASE") == 0 || strcmp(kind, "DELEG") == 0) && strcmp(type, "READ") != 0)
+			leased.push_back(l);
 	}
 	fclose(locks);
-	return conflict;
+	return leased;
+}
+
+bool LeaseConflicts(dev_t dev, ino_t ino)
+{
+	static std::mutex mutex;
+	static std::vector<LeasedInode> leased;
+	static std::chrono::steady_clock::time_point read_at;
+	static bool read_once = false;
+	std::lock_guard<std::mutex> hold(mutex);
+	auto now = std::chrono::steady_clock::now();
+	if (!read_once || now - read_at >= kLeaseListMs) {
+		leased = ReadLeases();
+		read_at = now;
+		read_once = true;
+	}
+	for (const LeasedInode &l : leased)
+		if (l.major_no == major(dev) && l.minor_no == minor(dev) && l.inode == ino)
+			return true;
+	return false;
 }
 
 // RESOLVE_IN_ROOT returns EAGAIN when a rename raced with the walk; a retry usually succeeds.
