@@ -2,7 +2,12 @@
 // make the decoder allocate an object per entry is refused with the limit, cheaply.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import protobuf from 'protobufjs';
 import { decodeImage, ImageError, LIMITS, MAGIC } from '../proto/image.js';
+import { projectRoot } from '../tools/project.js';
 
 const wire = suite('image wire counts');
 
@@ -59,6 +64,33 @@ wire('more fds on one file than the limit are refused before decoding', () => {
 wire('a truncated nested entry is malformed', () => {
 	const err = refusal(frame(Buffer.from([(3 << 3) | 2, 10, 1, 2])));
 	assert.is(err.kind, 'malformed');
+});
+
+// protobufjs decoded every gap and length into a Long, then a string: an image at the range limit
+// took about 1.2 GB (1.1 GB of heap). Decoded on the wire walk, it fits a 600 MB heap.
+wire('an image at the range limit decodes within a 600 MB heap', () => {
+	const n = LIMITS.rangesPerImage;
+	const head = protobuf.Writer.create().uint32((1 << 3) | 0).uint32(1).uint32((2 << 3) | 2).bytes(Buffer.from([(7 << 3) | 0, 0x80, 0x20])).finish();
+	const identity = protobuf.Writer.create().uint32((1 << 3) | 0).uint64(2 * n * 4096).finish();
+	const file = Buffer.concat([
+		field(1, Buffer.from('/f')),
+		field(2, Buffer.from(identity)),
+		protobuf.Writer.create().uint32((5 << 3) | 0).uint64(2 * n).finish(),
+		field(10, Buffer.alloc(n, 1)), // gaps of one page
+		field(11, Buffer.alloc(n, 1)), // one page each
+		field(12, Buffer.alloc(n, 3)), // hot
+	]);
+	const dir = mkdtempSync('/var/tmp/hotcache-wire-');
+	try {
+		const image = path.join(dir, 'hotcache.img');
+		writeFileSync(image, frame(Buffer.concat([head, field(3, file)])));
+		const decode = `import(${JSON.stringify(path.join(projectRoot, 'dist/proto/image.js'))}).then((m) => process.stdout.write(String(m.decodeImage(require('fs').readFileSync(${JSON.stringify(image)})).files[0].ranges.length)))`;
+		const r = spawnSync(process.execPath, ['--max-old-space-size=600', '-e', decode], { encoding: 'utf8' });
+		assert.is(r.status, 0, r.stderr.slice(-400));
+		assert.is(r.stdout, String(n));
+	} finally {
+		rmSync(dir, { recursive: true, force: true });
+	}
 });
 
 wire.run();
