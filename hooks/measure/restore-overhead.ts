@@ -4,8 +4,9 @@
 // replaced by `true` (the script's own cost, without the prefetcher competing for the CPU), each from
 // a fresh dump of the reader fixture with its files evicted. ANON_MIB makes the reader hold that much
 // anonymous memory: a restore that takes longer before the restored init pid is known (post-restore,
-// for a restore without namespaces). Run as root after `npm ci`:
-//   node dist/hooks/measure/restore-overhead.js [ROUNDS] [ANON_MIB]
+// for a restore without namespaces). OTHER_SCRIPT (another version's hooks/action-script, in a tree
+// where `npm ci` ran) adds a fourth variant, that script alone, side by side. Run as root after `npm ci`:
+//   node dist/hooks/measure/restore-overhead.js [ROUNDS] [ANON_MIB] [OTHER_SCRIPT]
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../tools/project.js';
@@ -13,6 +14,7 @@ import { runInTestenv } from '../../tools/testenv/index.js';
 
 const rounds = Number(process.argv[2] ?? 8);
 const anonMib = Number(process.argv[3] ?? 0);
+const otherScript = process.argv[4] ? path.resolve(process.argv[4]) : null;
 const work = mkdtempSync('/var/tmp/hotcache-measure-');
 const pluginDir = path.join(projectRoot, 'criu-plugin/out');
 const reader = path.join(projectRoot, 'test/fixtures/out/reader');
@@ -29,7 +31,7 @@ ms() { echo $(( $(date +%s%N) / 1000000 )); }
 i=0
 while [ $i -lt ${rounds} ]; do
 	i=$((i + 1))
-	for variant in plain hook script; do
+	for variant in plain hook script${otherScript ? ' other' : ''}; do
 		rm -rf img && mkdir img
 		setsid ${reader} -a ${work}/A -b ${work}/B -n ${work}/counter -m ${anonMib} -i 10 </dev/null >/dev/null 2>&1 &
 		pid=$!
@@ -39,7 +41,8 @@ while [ $i -lt ${rounds} ]; do
 		dd if=B iflag=nocache count=0 status=none
 		hook="" node=node
 		[ $variant = plain ] || hook="--action-script ${actionScript}"
-		[ $variant = script ] && node=true
+		[ $variant = other ] && hook="--action-script ${otherScript}"
+		[ $variant = script ] || [ $variant = other ] && node=true
 		t0=$(date +%s%N)
 		HOTCACHE_NODE=$node criu restore -D img -d -L ${pluginDir} $hook -o restore.log || { cat img/restore.log; exit 13; }
 		t1=$(date +%s%N)
@@ -50,7 +53,8 @@ while [ $i -lt ${rounds} ]; do
 done
 `;
 
-const result = await runInTestenv(script, { binds: [work], timeoutMs: 600_000 }).catch((err: unknown) => {
+const binds = otherScript ? [work, path.dirname(path.dirname(otherScript))] : [work];
+const result = await runInTestenv(script, { binds, timeoutMs: 600_000 }).catch((err: unknown) => {
 	rmSync(work, { recursive: true, force: true });
 	throw err;
 });
@@ -58,13 +62,14 @@ if (result.code !== 0) {
 	process.stderr.write(result.stdout + result.stderr);
 	process.exitCode = 1;
 } else {
-	const times: Record<string, number[]> = { plain: [], hook: [], script: [] };
-	for (const m of result.stdout.matchAll(/^restore (plain|hook|script) (\d+)$/gm)) times[m[1]!]!.push(Number(m[2]) / 1000);
+	const times: Record<string, number[]> = { plain: [], hook: [], script: [], ...(otherScript ? { other: [] } : {}) };
+	for (const m of result.stdout.matchAll(/^restore (plain|hook|script|other) (\d+)$/gm)) times[m[1]!]!.push(Number(m[2]) / 1000);
 	const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 	for (const [variant, xs] of Object.entries(times)) {
 		process.stdout.write(`criu restore ${variant.padEnd(6)}: median ${median(xs).toFixed(1)} ms over ${xs.length} (${xs.map((x) => x.toFixed(1)).join(' ')})\n`);
 	}
-	process.stdout.write(`added by the hook: ${(median(times.hook!) - median(times.plain!)).toFixed(1)} ms; by the script alone: ${(median(times.script!) - median(times.plain!)).toFixed(1)} ms (median differences)\n`);
+	const other = times.other ? `; by the other script alone: ${(median(times.other) - median(times.plain!)).toFixed(1)} ms` : '';
+	process.stdout.write(`added by the hook: ${(median(times.hook!) - median(times.plain!)).toFixed(1)} ms; by the script alone: ${(median(times.script!) - median(times.plain!)).toFixed(1)} ms${other} (median differences)\n`);
 	// The prefetchers' own summaries: how fast the evicted hot set came back.
 	const restores = path.join(work, 'state/restores');
 	for (const dir of readdirSync(restores)) {
