@@ -37,12 +37,19 @@ interface Run {
 async function actions(name: string, list: string[], env: Record<string, string> = {}, prelude = '', timeoutMs = 0): Promise<Run> {
 	const state = path.join(base, name);
 	const calls = prelude + list.map((a) => (a.startsWith('!') ? a.slice(1) : `CRTOOLS_SCRIPT_ACTION=${a} ${script}; echo "rc=$?"`)).join('; ');
+	// Its own session and process group (setsid: not a group leader, so no fork): on a timeout, the
+	// scripts it runs, and what they hang in, go with it.
+	const running = run('setsid', ['/bin/sh', '-c', calls], { env: { ...process.env, HOTCACHE_STATE_DIR: state, HOTCACHE_RECORD: '', HOTCACHE_CONFIG: '/nonexistent', CRTOOLS_IMAGE_DIR: imgDir, CRTOOLS_INIT_PID: String(process.pid), ...env } });
+	let timedOut = false;
+	const timer = timeoutMs > 0 ? setTimeout(() => ((timedOut = true), process.kill(-running.child.pid!, 'SIGKILL')), timeoutMs) : null;
 	try {
-		const r = await run('/bin/sh', ['-c', calls], { timeout: timeoutMs, env: { ...process.env, HOTCACHE_STATE_DIR: state, HOTCACHE_RECORD: '', HOTCACHE_CONFIG: '/nonexistent', CRTOOLS_IMAGE_DIR: imgDir, CRTOOLS_INIT_PID: String(process.pid), ...env } });
+		const r = await running;
 		return { code: 0, stdout: r.stdout, state };
 	} catch (err) {
-		const e = err as { code: number | null; killed?: boolean; stdout: string };
-		return { code: e.killed ? null : e.code, stdout: e.stdout, state };
+		const e = err as { code: number | null; stdout: string };
+		return { code: timedOut ? null : e.code, stdout: e.stdout, state };
+	} finally {
+		if (timer) clearTimeout(timer);
 	}
 }
 
