@@ -74,7 +74,8 @@ test('inspect and prefetch refuse a hotcache.img that is a symlink, a FIFO or a 
 		mkdirSync(dir);
 		make(path.join(dir, 'hotcache.img'));
 		for (const command of ['inspect', 'prefetch']) {
-			const r = spawnSync('sh', ['-c', 'ulimit -v 3000000; exec "$@"', 'sh', process.execPath, bin, command, '--json', dir], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, HOTCACHE_RECORD: '' } });
+			// timeout(1) signals its whole process group: `prefetch` runs itself again in a child.
+			const r = spawnSync('timeout', ['-s', 'KILL', '10', 'sh', '-c', 'ulimit -v 3000000; exec "$@"', 'sh', process.execPath, bin, command, '--json', dir], { encoding: 'utf8', env: { ...process.env, HOTCACHE_RECORD: '' } });
 			assert.is(r.status, 1, `${command} on a ${name}: exit ${r.status} (signal ${r.signal})`);
 			const error = (JSON.parse(r.stdout) as { error: { code: string; message: string } }).error;
 			assert.is(error.code, 'no-image', `${command} on a ${name}`);
