@@ -37,7 +37,7 @@ crun kill "$T" KILL; sleep 0.3; crun delete -f "$T"
 
 testUnless(skip, crun, 'crun with CRIU 4.1, as installed: default.conf is read, the plugin starts the prefetch, the action script finds it running', async () => {
 	const { run, w, hostA } = await roundTrip(false);
-	checkRoundTrip(run, { hostA, hostB: path.join(w.vol, 'B'), volumeFound: true });
+	checkRoundTrip(run, { hostA, hostB: path.join(w.vol, 'B') });
 	assert.match(run.out, /^action-script \/usr\/libexec\/criu-hotcache\/action-script/m);
 	assert.match(run.out, /init\(RESTORE\): hotcache: prefetcher started for/);
 	assert.match(run.out, /hotcache: a prefetcher was already started for this restore/, 'the pre-restore action from default.conf ran under libcriu');
@@ -46,7 +46,7 @@ testUnless(skip, crun, 'crun with CRIU 4.1, as installed: default.conf is read, 
 
 testUnless(skip, crun, 'crun with the plugin alone (no action script configured): the prefetch still runs, and CRIU\'s log has no post-resume line', async () => {
 	const { run, w, hostA } = await roundTrip(true);
-	checkRoundTrip(run, { hostA, hostB: path.join(w.vol, 'B'), volumeFound: true });
+	checkRoundTrip(run, { hostA, hostB: path.join(w.vol, 'B') });
 	assert.not.match(run.out, /^action-script /m, 'no action script in default.conf');
 	assert.match(run.out, /init\(RESTORE\): hotcache: prefetcher started for/);
 	assert.not.match(run.out, /a prefetcher was already started/);

@@ -28,7 +28,7 @@ echo "--- hotcache lines in restore.log"
 grep hotcache "$W/ckpt/restore.log"
 runc kill "$T" KILL; sleep 0.3; runc delete -f "$T"
 `);
-	checkRoundTrip(run, { hostA, hostB: path.join(w.vol, 'B'), volumeFound: true });
+	checkRoundTrip(run, { hostA, hostB: path.join(w.vol, 'B') });
 	// Both starters are configured (the plugin's init(RESTORE) and CRIU's pre-restore action): one claims.
 	assert.match(run.out, /init\(RESTORE\): hotcache: prefetcher started for/);
 	assert.match(run.out, /hotcache: a prefetcher was already started for this restore/);

@@ -22,14 +22,6 @@ export const B_BYTES = 8 << 20;
 /** The reader's command line inside the container: A hot in its root, B warm in the volume. */
 export const READER_ARGS = ['/reader', '-a', '/A', '-b', '/data/B', '-n', '/data/counter', '-i', '10'];
 
-/**
- * Whether LXC and Incus restores find a file on a volume (mounted only inside the restored mount
- * namespace): they give criu --root, and the prefetcher resolves under that root as the caller's
- * mount namespace sees it, where the volume is not mounted. Not yet: such files are skipped. Set to
- * true when the prefetcher resolves through the restored init's root (/proc/PID/root) instead.
- */
-export const LXC_VOLUME_FOUND = false;
-
 /** Why the runtime tests cannot run here, or null. */
 export function runtimesSkip(): string | null {
 	const env = skipReason();
@@ -213,14 +205,12 @@ export interface Expect {
 	hostA: string;
 	/** The volume's file, at its host path. */
 	hostB: string;
-	/** Whether /data/B (a volume mounted inside the restored mount namespace) is found today. */
-	volumeFound: boolean;
 }
 
 /**
  * The checks every round trip shares: the process runs on, exactly one prefetcher ran for the one
- * restore and fetched from a cold cache, the file in the container's root came back, and the
- * volume's file either came back too or was skipped for the reason the README gives.
+ * restore and fetched from a cold cache, the file in the container's root came back, and so did the
+ * volume's (mounted inside the restored mount namespace: found through the restored init's root).
  */
 export function checkRoundTrip(run: RuntimeRun, expect: Expect): Restore {
 	const { result, out, restores } = run;
@@ -230,19 +220,13 @@ export function checkRoundTrip(run: RuntimeRun, expect: Expect): Restore {
 	assert.is(restores.length, 1, `one restore directory, one prefetcher: ${JSON.stringify(restores.map((r) => r.dir))}${show}`);
 	const restore = restores[0]!;
 	assert.ok(restore.prefetcherPid, 'the prefetcher ran (prefetcher.pid)');
-	assert.match(restore.status, /^hotcache: prefetch done: [1-9]\d* pages fetched/, `fetched from a cold cache: ${restore.status}`);
+	assert.match(restore.status, /^hotcache: prefetch done: [1-9]\d* pages fetched/, `fetched from a cold cache: ${restore.status}: ${JSON.stringify(restore.record.filter((e) => e.kind !== 'chunk'))}`);
 	const files = restore.record.filter((e) => e.kind === 'file').map((e) => e.path);
 	const skips = restore.record.filter((e) => e.kind === 'skip') as { path: string; reason: string }[];
 	assert.ok(files.includes('/A'), `/A (the container's root) was planned: ${JSON.stringify(restore.record.filter((e) => e.kind !== 'chunk'))}`);
 	assert.ok(residentAgain(out, expect.hostA), `A is not resident again:${show}`);
-	if (expect.volumeFound) {
-		assert.ok(files.includes('/data/B'), `/data/B (the volume) was planned: ${JSON.stringify(skips)}`);
-		assert.ok(residentAgain(out, expect.hostB), `B is not resident again:${show}`);
-	} else {
-		const b = skips.find((s) => s.path === '/data/B');
-		assert.ok(b, `/data/B was expected to be skipped (the volume is mounted only inside the restored mount namespace): ${JSON.stringify(restore.record.filter((e) => e.kind !== 'chunk'))}`);
-		assert.match(b!.reason, /not found in the root/);
-	}
+	assert.ok(files.includes('/data/B'), `/data/B (the volume) was planned: ${JSON.stringify(skips)}`);
+	assert.ok(residentAgain(out, expect.hostB), `B is not resident again:${show}`);
 	return restore;
 }
 
