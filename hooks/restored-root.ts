@@ -1,6 +1,6 @@
 // The root of the restored process tree, from the kernel: never from the image, nor from criu's
 // command line (not there in RPC mode, and criu accepts forms a parser misses). The action script
-// (post-setup-namespaces, post-restore, pre-resume) or the plugin (RESUME_DEVICES_LATE) writes the
+// (post-restore, pre-resume) or the plugin (RESUME_DEVICES_LATE) writes the
 // restored init's pid and start time to init-pid while CRIU still holds that process; the prefetcher
 // waits for it and opens /proc/<pid>/root through a descriptor of /proc/<pid> whose start time it has
 // checked first: that descriptor stays bound to that one process, so a pid reused meanwhile gives an
