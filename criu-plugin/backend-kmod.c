@@ -16,6 +16,13 @@
 #include "hotcache.h"
 #include "log.h"
 
+/* The module's uapi is built without the contract: the numbers must agree. */
+_Static_assert(HOTCACHE_CLASS_RESIDENT == HC_CLASS_RESIDENT && HOTCACHE_CLASS_WARM == HC_CLASS_WARM &&
+		       HOTCACHE_CLASS_HOT == HC_CLASS_HOT,
+	       "kmod/uapi/hotcache.h and the contract disagree on the classes");
+_Static_assert(HOTCACHE_LRU_CLASSIC == HC_LRU_CLASSIC && HOTCACHE_LRU_MGLRU == HC_LRU_MGLRU,
+	       "kmod/uapi/hotcache.h and the contract disagree on the LRU flavours");
+
 #define KMOD_DEVICE "/dev/hotcache"
 #define KMOD_BATCH 4096u
 

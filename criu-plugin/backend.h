@@ -15,22 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "contract.h"
 #include "ranges.h"
-
-/* Same numbers as Backend in proto/hotcache.proto; AUTO picks the best. */
-enum hc_backend_id {
-	HC_BACKEND_AUTO = 0,
-	HC_BACKEND_KMOD = 1,
-	HC_BACKEND_KPAGEFLAGS = 2,
-	HC_BACKEND_MINCORE = 3,
-};
-
-/* Same numbers as Lru in proto/hotcache.proto. */
-enum hc_lru {
-	HC_LRU_UNKNOWN = 0,
-	HC_LRU_CLASSIC = 1,
-	HC_LRU_MGLRU = 2,
-};
 
 #define HC_BACKEND_FDS 4
 

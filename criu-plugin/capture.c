@@ -65,8 +65,8 @@ int hc_capture_begin(struct hc_capture *c, const struct hc_capture_opts *opts)
 	}
 	c->tool = opts->tool;
 	c->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
-	c->ranges_left = HC_LIMIT_RANGES;
-	c->fds_left = HC_LIMIT_FDS;
+	c->ranges_left = HC_LIMIT_RANGES_PER_IMAGE;
+	c->fds_left = HC_LIMIT_FDS_PER_IMAGE;
 	c->present_left = HC_PRESENT_SPANS;
 	c->pagemap_fd = -1;
 	strcpy(c->root, "/");
@@ -238,7 +238,7 @@ static int scan_pages(struct hc_capture *c, struct hc_file *file, int fd)
 	ret = hc_backend_scan(&c->be, fd, file->size_pages, &file->ranges);
 	c->ranges_left -= file->ranges.n;
 	if (ret == -E2BIG) {
-		hc_capture_partial(c, "more than %u page ranges", HC_LIMIT_RANGES);
+		hc_capture_partial(c, "more than %u page ranges", HC_LIMIT_RANGES_PER_IMAGE);
 		return ret;
 	}
 	if (ret == -ETIME) {
@@ -381,7 +381,7 @@ static int on_fd(void *ctx, const struct hc_proc_fd *f)
 	if (!file)
 		return ret;
 	if (c->fds_left == 0) {
-		hc_capture_partial(c, "more than %u fds in all", HC_LIMIT_FDS);
+		hc_capture_partial(c, "more than %u fds in all", HC_LIMIT_FDS_PER_IMAGE);
 		return -E2BIG;
 	}
 	if (file->n_fds >= HC_LIMIT_FDS_PER_FILE) {

@@ -2,7 +2,7 @@
 /*
  * One capture: the files of a process tree (or of a list of paths), each with
  * its identity, the fds open on it and its cached pages classed by hotness.
- * Bounded by image-limits.h; hitting a bound or an error marks the capture partial
+ * Bounded by the contract (contract/contract.json); hitting a bound or an error marks the capture partial
  * with a reason and keeps everything gathered so far, which stays valid.
  */
 #ifndef HOTCACHE_CAPTURE_H
@@ -13,7 +13,7 @@
 #include <sys/types.h>
 
 #include "backend.h"
-#include "image-limits.h"
+#include "contract.h"
 #include "ranges.h"
 
 struct hc_openfd {
@@ -84,7 +84,7 @@ struct hc_capture {
 	struct hc_backend be;
 	struct hc_dedup dedup;
 	size_t ranges_left;
-	size_t fds_left;		/* budget of fd records, HC_LIMIT_FDS in all */
+	size_t fds_left;		/* budget of fd records, HC_LIMIT_FDS_PER_IMAGE in all */
 	bool stopped;			/* a bound was hit: no more files */
 	size_t present_left;		/* budget of hc_span records (mapped.c) */
 	int pagemap_fd;			/* /proc/PID/pagemap of the task being walked */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "config.h"
 #include "log.h"
 
@@ -43,11 +44,15 @@ static void set(struct hc_config *cfg, const char *key, const char *value, const
 	} else if (!strcmp(key, "HOTCACHE_STRICT")) {
 		ok = parse_bool(value, &cfg->strict);
 	} else if (!strcmp(key, "HOTCACHE_BACKEND")) {
-		ok = hc_backend_parse(value, &cfg->backend) == 0;
+		enum hc_backend_id id;
+
+		ok = hc_backend_parse(value, &id) == 0;
+		if (ok)
+			cfg->backend = id;
 	} else if (!strcmp(key, "HOTCACHE_CAPTURE_AT")) {
 		ok = !strcmp(value, "exit") || !strcmp(value, "early");
 		if (ok)
-			cfg->at_exit = !strcmp(value, "exit");
+			cfg->capture_at = !strcmp(value, "exit") ? HC_CAPTURE_AT_EXIT : HC_CAPTURE_AT_EARLY;
 	} else if (!strcmp(key, "HOTCACHE_ACTION_SCRIPT")) {
 		ok = parse_path(value, cfg->action_script, sizeof(cfg->action_script));
 	} else if (!strcmp(key, "HOTCACHE_STATE_DIR")) {
@@ -57,7 +62,7 @@ static void set(struct hc_config *cfg, const char *key, const char *value, const
 		ms = strtoul(value, &end, 10);
 		ok = *value && !*end && errno == 0 && ms <= 3600000ul;
 		if (ok)
-			cfg->time_limit_ms = (unsigned int)ms;
+			cfg->time_limit_ms = (int64_t)ms;
 	}
 	if (!ok)
 		pr_warn("%s: ignoring bad value '%s' for %s", origin, value, key);
@@ -111,9 +116,9 @@ void hc_config_load(struct hc_config *cfg, const char *file)
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->backend = HC_BACKEND_AUTO;
-	cfg->time_limit_ms = HC_DEFAULT_TIME_LIMIT_MS;
-	strcpy(cfg->action_script, HC_DEFAULT_ACTION_SCRIPT);
-	strcpy(cfg->state_dir, HC_DEFAULT_STATE_DIR);
+	cfg->time_limit_ms = 10000;
+	strcpy(cfg->action_script, HC_PATH_INSTALLED_ACTION_SCRIPT);
+	strcpy(cfg->state_dir, HC_PATH_INSTALLED_STATE_DIR);
 	if (file)
 		load_file(cfg, file);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {

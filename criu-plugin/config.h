@@ -17,25 +17,7 @@
 #ifndef HOTCACHE_CONFIG_H
 #define HOTCACHE_CONFIG_H
 
-#include <limits.h>
-#include <stdbool.h>
-
-#include "backend.h"
-
-#define HC_CONFIG_FILE "/etc/criu/hotcache.conf"
-#define HC_DEFAULT_TIME_LIMIT_MS 10000u
-#define HC_DEFAULT_ACTION_SCRIPT "/usr/libexec/criu-hotcache/action-script"
-#define HC_DEFAULT_STATE_DIR "/var/lib/criu-hotcache"
-
-struct hc_config {
-	bool disable;
-	bool strict;
-	enum hc_backend_id backend;
-	unsigned int time_limit_ms;
-	bool at_exit;
-	char action_script[PATH_MAX];
-	char state_dir[PATH_MAX];
-};
+#include "contract.h"
 
 /* Never fails: a bad value is logged and the default kept. */
 void hc_config_load(struct hc_config *cfg, const char *file);

@@ -122,8 +122,8 @@ static bool prewalk_file_field(void *ctx, const struct hc_wire_field *f)
 			w->e = fail(HC_IMAGE_INVALID, w->why, w->why_len, "more than %u fds on one file", HC_LIMIT_FDS_PER_FILE);
 			return false;
 		}
-		if (++w->fds > HC_LIMIT_FDS) {
-			w->e = fail(HC_IMAGE_INVALID, w->why, w->why_len, "more than %u fds in the image", HC_LIMIT_FDS);
+		if (++w->fds > HC_LIMIT_FDS_PER_IMAGE) {
+			w->e = fail(HC_IMAGE_INVALID, w->why, w->why_len, "more than %u fds in the image", HC_LIMIT_FDS_PER_IMAGE);
 			return false;
 		}
 		return walk_leaf(w, &wire_fd, f);
@@ -135,8 +135,8 @@ static bool prewalk_file_field(void *ctx, const struct hc_wire_field *f)
 		}
 		array = &w->arrays[f->number - FIELD_FILE_GAPS];
 		*array += count;
-		if (*array > HC_LIMIT_RANGES) {
-			w->e = fail(HC_IMAGE_INVALID, w->why, w->why_len, "more than %u ranges in the image", HC_LIMIT_RANGES);
+		if (*array > HC_LIMIT_RANGES_PER_IMAGE) {
+			w->e = fail(HC_IMAGE_INVALID, w->why, w->why_len, "more than %u ranges in the image", HC_LIMIT_RANGES_PER_IMAGE);
 			return false;
 		}
 	}
@@ -197,7 +197,7 @@ static enum hc_image_error check_file(const Hotcache__File *f, uint32_t page_siz
 	if (f->n_lengths != n || f->n_classes != n)
 		return fail(HC_IMAGE_INVALID, why, why_len, "%s: range arrays differ in length", f->path);
 	if (n > *range_budget)
-		return fail(HC_IMAGE_INVALID, why, why_len, "more than %u ranges in the image", HC_LIMIT_RANGES);
+		return fail(HC_IMAGE_INVALID, why, why_len, "more than %u ranges in the image", HC_LIMIT_RANGES_PER_IMAGE);
 	*range_budget -= n;
 	for (i = 0; i < n; i++) {
 		uint64_t gap = f->gaps[i], count = f->lengths[i];
@@ -207,16 +207,16 @@ static enum hc_image_error check_file(const Hotcache__File *f, uint32_t page_siz
 			return fail(HC_IMAGE_INVALID, why, why_len, "%s: range %zu out of range", f->path, i);
 		if (count == 0)
 			return fail(HC_IMAGE_INVALID, why, why_len, "%s: range %zu is empty", f->path, i);
-		if (class < HOTCACHE__HOTNESS__HOTNESS_RESIDENT || class > HOTCACHE__HOTNESS__HOTNESS_HOT)
+		if (class < HC_CLASS_RESIDENT || class > HC_CLASS_HOT)
 			return fail(HC_IMAGE_INVALID, why, why_len, "%s: range %zu has unknown class %d", f->path, i, class);
 		end += gap + count;
 		if (end > f->size_pages)
 			return fail(HC_IMAGE_INVALID, why, why_len, "%s: range %zu ends at page %llu, past the file's %llu pages",
 				    f->path, i, (unsigned long long)end, (unsigned long long)f->size_pages);
 		counts->resident += count;
-		if (class == HOTCACHE__HOTNESS__HOTNESS_HOT)
+		if (class == HC_CLASS_HOT)
 			counts->hot += count;
-		else if (class == HOTCACHE__HOTNESS__HOTNESS_WARM)
+		else if (class == HC_CLASS_WARM)
 			counts->warm += count;
 	}
 	counts->ranges += n;
@@ -230,7 +230,7 @@ enum hc_image_error hc_image_check(const uint8_t *buf, size_t len, struct hc_ima
 	struct prewalk walk = { .why = why, .why_len = why_len, .nul_path_file = UINT64_MAX };
 	Hotcache__HotcacheImage *img;
 	enum hc_image_error e = HC_IMAGE_OK;
-	uint64_t budget = HC_LIMIT_RANGES;
+	uint64_t budget = HC_LIMIT_RANGES_PER_IMAGE;
 	uint32_t payload, page_size;
 	size_t i;
 
@@ -259,7 +259,7 @@ enum hc_image_error hc_image_check(const uint8_t *buf, size_t len, struct hc_ima
 		goto out;
 	}
 	page_size = img->capture ? img->capture->page_size : 0;
-	if (page_size < 4096 || page_size > 65536 || (page_size & (page_size - 1))) {
+	if (page_size < HC_PAGE_SIZE_MIN || page_size > HC_PAGE_SIZE_MAX || (page_size & (page_size - 1))) {
 		e = fail(HC_IMAGE_INVALID, why, why_len, "page size %u is not a power of two in 4..64 KiB", page_size);
 		goto out;
 	}

@@ -12,6 +12,16 @@
 #include "image.h"
 #include "log.h"
 
+/* protoc-c numbers the schema's enums itself: they must be the contract's. */
+_Static_assert((int)HOTCACHE__HOTNESS__HOTNESS_RESIDENT == (int)HC_CLASS_RESIDENT && (int)HOTCACHE__HOTNESS__HOTNESS_WARM == (int)HC_CLASS_WARM &&
+		       (int)HOTCACHE__HOTNESS__HOTNESS_HOT == (int)HC_CLASS_HOT,
+	       "proto/hotcache.proto and the contract disagree on the classes");
+_Static_assert((int)HOTCACHE__BACKEND__BACKEND_KMOD == (int)HC_BACKEND_KMOD && (int)HOTCACHE__BACKEND__BACKEND_KPAGEFLAGS == (int)HC_BACKEND_KPAGEFLAGS &&
+		       (int)HOTCACHE__BACKEND__BACKEND_MINCORE == (int)HC_BACKEND_MINCORE,
+	       "proto/hotcache.proto and the contract disagree on the backends");
+_Static_assert((int)HOTCACHE__LRU__LRU_CLASSIC == (int)HC_LRU_CLASSIC && (int)HOTCACHE__LRU__LRU_MGLRU == (int)HC_LRU_MGLRU,
+	       "proto/hotcache.proto and the contract disagree on the LRU flavours");
+
 #define TMP_NAME ".hotcache.img.tmp"
 /* Room kept for the version and the Capture message when fitting files. */
 #define HEADER_RESERVE 4096u

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * hotcache.img in C: the frame (8-byte magic "HOTCACHE", u32 little-endian
- * payload length, protobuf payload), writing and validating. Same format
- * and bounds as proto/image.ts.
+ * hotcache.img in C: the frame (the magic, a u32 little-endian payload
+ * length, the protobuf payload), writing and validating. Format and bounds
+ * from the contract (contract/contract.json), as in proto/image.ts.
  */
 #ifndef HOTCACHE_IMAGE_H
 #define HOTCACHE_IMAGE_H
@@ -11,8 +11,6 @@
 #include <stdint.h>
 
 #include "capture.h"
-
-#define HC_IMAGE_FILE "hotcache.img"
 
 /*
  * Encodes and frames @c into a malloc'ed buffer. Files that would push the

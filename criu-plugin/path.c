@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "image-limits.h"
+#include "contract.h"
 #include "path.h"
 
 static bool utf8_ok(const unsigned char *s, size_t len)

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "capture.h"
 #include "config.h"
 #include "criu-abi.h"
@@ -65,9 +66,9 @@ EXPORT struct criu_abi_plugin_desc CR_PLUGIN_DESC = {
 static int collect(int pid, const char *when)
 {
 	struct hc_capture_opts opts = {
-		.backend = run.cfg.backend,
+		.backend = (enum hc_backend_id)run.cfg.backend,
 		.tool = CR_PLUGIN_DESC.max_hooks > CRIU_ABI_HOOK_COUNT_3X ? "criu-plugin (criu >= 4.1)" : "criu-plugin (criu < 4.1)",
-		.time_limit_ms = run.cfg.time_limit_ms,
+		.time_limit_ms = (unsigned int)run.cfg.time_limit_ms,
 	};
 	struct hc_capture c;
 	struct hc_totals t;
@@ -124,8 +125,8 @@ static int plugin_init(int stage)
 	if (stage == CRIU_ABI_STAGE_DUMP) {
 		run.active = true;
 		pr_info("will capture at %s (backend %s%s)",
-			CR_PLUGIN_DESC.max_hooks > CRIU_ABI_HOOK_COUNT_3X && !run.cfg.at_exit ? "CHECKPOINT_DEVICES" : "exit(DUMP)",
-			hc_backend_name(run.cfg.backend), run.cfg.strict ? ", strict" : "");
+			CR_PLUGIN_DESC.max_hooks > CRIU_ABI_HOOK_COUNT_3X && run.cfg.capture_at != HC_CAPTURE_AT_EXIT ? "CHECKPOINT_DEVICES" : "exit(DUMP)",
+			hc_backend_name((enum hc_backend_id)run.cfg.backend), run.cfg.strict ? ", strict" : "");
 	} else if (stage == CRIU_ABI_STAGE_RESTORE) {
 		run.restoring = true;
 		hc_restore_start(&run.cfg);
@@ -155,7 +156,7 @@ static int checkpoint_devices(int pid)
 {
 	int root, ret;
 
-	if (!run.active || run.collected || run.cfg.at_exit)
+	if (!run.active || run.collected || run.cfg.capture_at == HC_CAPTURE_AT_EXIT)
 		return -ENOTSUP;
 	/*
 	 * CRIU stops at the first plugin that answers a call: if another one

@@ -6,12 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Same numbers as Hotness in proto/hotcache.proto and HOTCACHE_CLASS_*. */
-enum hc_class {
-	HC_CLASS_RESIDENT = 1,
-	HC_CLASS_WARM = 2,
-	HC_CLASS_HOT = 3,
-};
+#include "contract.h"
 
 struct hc_range {
 	uint64_t start;

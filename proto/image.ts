@@ -1,35 +1,20 @@
 // hotcache.img in TypeScript: framing, decoding with bounds, validation, encoding.
-// The schema is proto/hotcache.proto; the limits below are the same as criu-plugin/image-limits.h.
+// The schema is proto/hotcache.proto; the format's facts and bounds come from the contract
+// (contract/contract.json), as in the C writer.
 import protobuf from 'protobufjs';
 import { isUtf8 } from 'node:buffer';
 import { fileURLToPath } from 'node:url';
+import { BACKEND, FORMAT_VERSION, Hotness, IMAGE, LIMITS, LRU } from '../contract/out/contract.js';
 
-export const IMAGE_FILE = 'hotcache.img';
-export const FORMAT_VERSION = 1;
-/** Eight bytes that open every hotcache.img, then a u32 little-endian payload length. */
-export const MAGIC = Buffer.from('HOTCACHE', 'ascii');
-export const HEADER_BYTES = MAGIC.length + 4;
+export { FORMAT_VERSION, Hotness, LIMITS };
+export const IMAGE_FILE = IMAGE.file;
+/** The bytes that open every hotcache.img, then a u32 little-endian payload length. */
+export const MAGIC = Buffer.from(IMAGE.magic, 'ascii');
+export const HEADER_BYTES = IMAGE.headerBytes;
 
-export const LIMITS = {
-	imageBytes: 64 << 20,
-	files: 100_000,
-	rangesPerImage: 4_000_000,
-	fdsPerFile: 4096,
-	/** fd records in the whole image, as the C capture bounds them (HC_LIMIT_FDS). */
-	fdsPerImage: 1_000_000,
-	pathBytes: 4096,
-	handleBytes: 128,
-	/** 2^40 pages = 4 PiB of 4 KiB pages: keeps every page index an exact JS number. */
-	sizePages: 2 ** 40,
-} as const;
-
-export enum Hotness {
-	Resident = 1,
-	Warm = 2,
-	Hot = 3,
-}
-export type BackendName = 'kmod' | 'kpageflags' | 'mincore' | 'unspecified';
-export type LruName = 'classic' | 'mglru' | 'unspecified';
+/** 0 in an image: the capture did not say. */
+export type BackendName = Exclude<keyof typeof BACKEND, 'auto'> | 'unspecified';
+export type LruName = keyof typeof LRU;
 
 export interface PageRange {
 	start: number;
@@ -99,8 +84,13 @@ export class ImageError extends Error {
 	}
 }
 
-const BACKENDS: BackendName[] = ['unspecified', 'kmod', 'kpageflags', 'mincore'];
-const LRUS: LruName[] = ['unspecified', 'classic', 'mglru'];
+/** Name by number, and number by name. */
+function enumTable<Name extends string>(values: Readonly<Record<string, number>>, zero: Name): { name(n: number): Name; number(name: Name): number } {
+	const names = new Map<number, Name>(Object.entries(values).map(([name, n]) => [n, (n === 0 ? zero : name) as Name]));
+	return { name: (n) => names.get(n) ?? zero, number: (name) => (name === zero ? 0 : (values[name] ?? 0)) };
+}
+const BACKENDS = enumTable<BackendName>(BACKEND, 'unspecified');
+const LRUS = enumTable<LruName>(LRU, 'unspecified');
 
 const schemaFile = fileURLToPath(new URL('../../proto/hotcache.proto', import.meta.url));
 let messageType: protobuf.Type | undefined;
@@ -302,13 +292,15 @@ export function decodeImage(buf: Uint8Array): HotcacheImage {
 
 function decodeCapture(c: Record<string, unknown>): Capture {
 	const pageSize = Number(c.pageSize ?? 0);
-	if (pageSize < 4096 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) throw new ImageError('invalid', `page size ${pageSize} is not a power of two between 4 KiB and 64 KiB`);
+	if (pageSize < IMAGE.pageSize.min || pageSize > IMAGE.pageSize.max || (pageSize & (pageSize - 1)) !== 0) {
+		throw new ImageError('invalid', `page size ${pageSize} is not a power of two from ${IMAGE.pageSize.min} to ${IMAGE.pageSize.max}`);
+	}
 	return {
 		host: String(c.host ?? ''),
 		kernel: String(c.kernel ?? ''),
 		timeNs: BigInt(String(c.timeNs ?? '0')),
-		backend: BACKENDS[Number(c.backend)] ?? 'unspecified',
-		lru: LRUS[Number(c.lru)] ?? 'unspecified',
+		backend: BACKENDS.name(Number(c.backend)),
+		lru: LRUS.name(Number(c.lru)),
 		hotWarmExact: Boolean(c.hotWarmExact),
 		pageSize,
 		durationMs: Number(c.durationMs ?? 0),
@@ -374,8 +366,8 @@ export function encodeImage(image: HotcacheImage): Buffer {
 			host: c.host,
 			kernel: c.kernel,
 			timeNs: c.timeNs.toString(),
-			backend: Math.max(0, BACKENDS.indexOf(c.backend)),
-			lru: Math.max(0, LRUS.indexOf(c.lru)),
+			backend: BACKENDS.number(c.backend),
+			lru: LRUS.number(c.lru),
 			hotWarmExact: c.hotWarmExact,
 			pageSize: c.pageSize,
 			durationMs: c.durationMs,

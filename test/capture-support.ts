@@ -4,12 +4,12 @@ import { closeSync, fsyncSync, mkdtempSync, openSync, readSync, rmSync, writeFil
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { native } from '../hooks/native.js';
-import { projectRoot } from '../tools/project.js';
+import { builtFile, projectRoot } from '../tools/project.js';
 import type { CaptureCheck } from '../tools/capture-check.js';
 
 export const PAGE = 4096;
-export const captureTool = path.join(projectRoot, 'criu-plugin/out/hotcache-capture');
-export const pluginFile = path.join(projectRoot, 'criu-plugin/out/hotcache.so');
+export const captureTool = builtFile('capture');
+export const pluginFile = builtFile('plugin');
 export const readerTool = path.join(projectRoot, 'test/fixtures/out/reader');
 
 export interface ToolResult {

@@ -8,14 +8,14 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { encodeImage } from '../proto/image.js';
-import { projectRoot } from '../tools/project.js';
+import { builtFile, projectRoot } from '../tools/project.js';
 import { pruneRestores } from '../hooks/state-dir.js';
 import { ensureHostPackages } from '../tools/setup/debian.js';
 import { testUnless } from './support.js';
 import { diskTempDir, evict, hot, image, imageFile, writeFile } from './prefetch-support.js';
 
 const run = promisify(execFile);
-const script = path.join(projectRoot, 'hooks/action-script');
+const script = builtFile('actionScript');
 const base = diskTempDir('action');
 const data = path.join(base, 'data');
 writeFile(data, 16 * 4096);

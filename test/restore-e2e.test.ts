@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../tools/project.js';
+import { builtFile, projectRoot } from '../tools/project.js';
 import { runInTestenv, skipReason } from '../tools/testenv/index.js';
 import { testUnless } from './support.js';
 import { diskTempDir } from './prefetch-support.js';
@@ -14,9 +14,9 @@ import { buildFixtures, readerTool } from './capture-support.js';
 import { HELPER, residentAgain, value } from './restore-helper.js';
 
 const e2e = suite('restore end to end');
-const plugin = path.join(projectRoot, 'criu-plugin/out/hotcache.so');
+const plugin = builtFile('plugin');
 const reader = readerTool;
-const actionScript = path.join(projectRoot, 'hooks/action-script');
+const actionScript = builtFile('actionScript');
 
 function why(): string | null {
 	const env = skipReason();

@@ -2,6 +2,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { PATHS } from '../contract/out/contract.js';
 
 /** The project's top directory: this file is compiled to dist/tools/project.js. */
 export const projectRoot: string = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
@@ -26,11 +27,21 @@ function existing(file: string, mode: number): string | null {
 	}
 }
 
+/** The absolute path of a built piece, whether it is built or not. */
+export function builtFile(piece: keyof typeof PATHS.built): string {
+	return path.join(projectRoot, PATHS.built[piece]);
+}
+
+/** The built piece when it is there with `mode` (constants.R_OK, X_OK), else null. */
+export function builtIf(piece: keyof typeof PATHS.built, mode: number): string | null {
+	return existing(builtFile(piece), mode);
+}
+
 /** Absolute paths of the built pieces, null where a piece is not built. */
 export function builtPaths(): BuiltPaths {
 	return {
-		plugin: existing(path.join(projectRoot, 'criu-plugin/out/hotcache.so'), constants.R_OK),
-		actionScript: existing(path.join(projectRoot, 'hooks/action-script'), constants.X_OK),
-		kmod: existing(path.join(projectRoot, 'kmod/hotcache.ko'), constants.R_OK),
+		plugin: builtIf('plugin', constants.R_OK),
+		actionScript: builtIf('actionScript', constants.X_OK),
+		kmod: builtIf('kmod', constants.R_OK),
 	};
 }

@@ -1,6 +1,7 @@
 // Where an installation puts things. Everything is relative to `root` ("/" normally; a staging
 // directory for tests and images).
 import path from 'node:path';
+import { PATHS } from '../../contract/out/contract.js';
 
 export interface InstallLayout {
 	/** CRIU loads every *.so here for dump and restore, CLI and RPC alike. */
@@ -15,10 +16,10 @@ export interface InstallLayout {
 export function installLayout(root = '/'): InstallLayout {
 	const at = (p: string) => path.join(root, p);
 	return {
-		plugin: at('/usr/lib/criu/hotcache.so'),
-		actionScript: at('/usr/libexec/criu-hotcache/action-script'),
-		criuConfig: at('/etc/criu/default.conf'),
-		stateDir: at('/var/lib/criu-hotcache'),
+		plugin: at(PATHS.installed.plugin),
+		actionScript: at(PATHS.installed.actionScript),
+		criuConfig: at(PATHS.installed.criuConfig),
+		stateDir: at(PATHS.installed.stateDir),
 	};
 }
 

@@ -1,18 +1,11 @@
 // hotcache-capture (criu-plugin/out/) in the guests: where the built tool is, and what the image it wrote
 // on the guest's disk holds, decoded by the project's TypeScript codec.
-import { accessSync, constants } from 'node:fs';
-import path from 'node:path';
+import { constants } from 'node:fs';
 import { decodeImage, pageCounts } from '../../proto/image.js';
-import { projectRoot } from '../project.js';
+import { builtIf } from '../project.js';
 
 export function builtCaptureTool(): string | null {
-	const file = path.join(projectRoot, 'criu-plugin/out/hotcache-capture');
-	try {
-		accessSync(file, constants.X_OK);
-		return file;
-	} catch {
-		return null;
-	}
+	return builtIf('capture', constants.X_OK);
 }
 
 /** Per file of the image hotcache-capture wrote in the guest, as decoded by the TypeScript codec. */

@@ -9,7 +9,7 @@ import { projectRoot } from '../project.js';
 const ADDON = 'build/Release/hotcache_native.node';
 const FILES = ['package.json', 'hooks/action-script', 'proto/hotcache.proto', ADDON];
 /** Compiled TypeScript; the tests are left out. */
-const DIST = ['dist/hooks', 'dist/proto', 'dist/tools'];
+const DIST = ['dist/contract', 'dist/hooks', 'dist/proto', 'dist/tools'];
 
 /** Why the payload cannot be made from this checkout, or null. */
 export function restorePayloadMissing(): string | null {

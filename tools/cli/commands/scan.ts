@@ -1,28 +1,19 @@
 // `hotcache scan`: the page-cache hotness of files or of a process tree, right now. Runs the
-// plugin's own capture (criu-plugin/out/hotcache-capture) and shows its image like `inspect`.
+// plugin's own capture (hotcache-capture) and shows its image like `inspect`.
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import path from 'node:path';
+import { constants } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CliError, UsageError, type Command } from '../command.js';
 import { LIMITS, HEADER_BYTES } from '../../../proto/image.js';
-import { projectRoot } from '../../project.js';
+import { builtFile, builtIf } from '../../project.js';
 import { decodeOrFail, imageView, printView } from './inspect.js';
 
 const BACKENDS = ['auto', 'kmod', 'kpageflags', 'mincore'];
 
-export function captureTool(): string {
-	return path.join(projectRoot, 'criu-plugin/out/hotcache-capture');
-}
-
 /** Runs hotcache-capture with `args`; resolves to the framed image it wrote to stdout. */
 function runCapture(args: string[]): Promise<Buffer> {
-	const tool = captureTool();
-	try {
-		accessSync(tool, constants.X_OK);
-	} catch {
-		throw new CliError('not-built', `${tool} is not built (run \`make -C criu-plugin\`)`);
-	}
+	const tool = builtIf('capture', constants.X_OK);
+	if (tool === null) throw new CliError('not-built', `${builtFile('capture')} is not built (run \`make -C criu-plugin\`)`);
 	return new Promise((resolve, reject) => {
 		execFile(tool, args, { encoding: 'buffer', maxBuffer: HEADER_BYTES + LIMITS.imageBytes }, (err, stdout, stderr) => {
 			if (err) reject(new CliError('capture-failed', `hotcache-capture failed: ${stderr.toString().trim() || err.message}`));
