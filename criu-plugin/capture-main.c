@@ -4,7 +4,9 @@
  *
  *   hotcache-capture [--backend B] [--out DIR] [--time-limit-ms N] (--pid PID | FILE...)
  *       captures and writes DIR/hotcache.img (atomically), or the framed
- *       image to stdout; past N ms (default: none) it stops, marked partial;
+ *       image to stdout; past N ms it stops, marked partial. The backend and
+ *       the time limit default to HOTCACHE_BACKEND and HOTCACHE_TIME_LIMIT_MS
+ *       of the configuration, read as the plugin reads it;
  *   hotcache-capture --check IMAGE
  *       validates an image as the plugin's bounds require and prints its
  *       counts as one JSON line.
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "config.h"
 #include "image.h"
 #include "log.h"
 
@@ -77,8 +80,9 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct hc_capture_opts opts = { .backend = HC_BACKEND_AUTO, .tool = "hotcache-capture" };
-	const char *out = NULL, *env = getenv("HOTCACHE_BACKEND");
+	struct hc_capture_opts opts = { .tool = "hotcache-capture" };
+	const char *out = NULL;
+	struct hc_config cfg;
 	struct hc_capture c;
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -86,8 +90,9 @@ int main(int argc, char **argv)
 	int opt, ret, i, dirfd;
 	char *end;
 
-	if (env && hc_backend_parse(env, &opts.backend) < 0)
-		return usage("HOTCACHE_BACKEND names no backend");
+	hc_config_load(&cfg);
+	opts.backend = (enum hc_backend_id)cfg.backend;
+	opts.time_limit_ms = (unsigned int)cfg.time_limit_ms;
 	while ((opt = getopt_long(argc, argv, "b:o:p:c:t:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':

@@ -110,6 +110,12 @@ static int collect(int pid, const char *when)
 	return ret;
 }
 
+static void log_setting(void *ctx, const char *key, const char *text)
+{
+	(void)ctx;
+	pr_debug("setting %s=%s", key, text);
+}
+
 static int plugin_init(int stage)
 {
 	memset(&run, 0, sizeof(run));
@@ -117,7 +123,8 @@ static int plugin_init(int stage)
 		pr_info("pre-dump: disabled, the final dump captures the page cache");
 		return 0;
 	}
-	hc_config_load(&run.cfg, HC_CONFIG_FILE);
+	hc_config_load(&run.cfg);
+	hc_config_each(&run.cfg, log_setting, NULL);
 	if (run.cfg.disable) {
 		pr_info("disabled by HOTCACHE_DISABLE");
 		return 0;

@@ -205,7 +205,6 @@ function load(file) {
 		config: {
 			file: String(config.file),
 			fileVariable: String(config.fileVariable),
-			lineBytes: { ...fact(config.lineBytes, 'config.lineBytes'), value: count(config.lineBytes, 'config.lineBytes') },
 			pathBytes: { ...fact(config.pathBytes, 'config.pathBytes'), value: pathBytes },
 			trueWords,
 			falseWords,
@@ -284,7 +283,6 @@ function renderC(c) {
 	const cfg = c.config;
 	o.push('/* hotcache.conf: KEY=VALUE lines, then the environment (criu-plugin/lib/config.c). */');
 	o.push(`#define HC_CONFIG_FILE ${cString(cfg.file)}`, `#define HC_CONFIG_FILE_VARIABLE ${cString(cfg.fileVariable)}`);
-	o.push(cComment(cfg.lineBytes.why) + `#define HC_CONFIG_LINE_BYTES ${cNumber(Number(cfg.lineBytes.value))}`);
 	o.push(cComment(cfg.pathBytes.why) + `#define HC_CONFIG_PATH_BYTES ${cNumber(Number(cfg.pathBytes.value))}`);
 	o.push(`#define HC_CONFIG_TRUE_WORDS ${cfg.trueWords.map(cString).join(', ')}`, `#define HC_CONFIG_FALSE_WORDS ${cfg.falseWords.map(cString).join(', ')}`);
 	for (const [name, text] of Object.entries(cfg.messages)) o.push(`#define HC_MSG_${upper(name)} ${cString(text)}`);
@@ -364,7 +362,7 @@ function renderTs(c) {
 	o.push('export interface ConfigKeySpec {', '\tside: ConfigSide;', '\ttype: ConfigType;', '\tdefault: boolean | number | string | null;', '\tmin?: number;', '\tmax?: number;', '\tscale?: number;', '\tchoices?: readonly string[];', '\t/** What a bad value is told it should be. */', '\texpected: string;', '\tdoc: string;', '}', '');
 	o.push('/** hotcache.conf: KEY=VALUE lines, then the environment (hooks/config.ts). */', 'export const CONFIG = {');
 	o.push(`\tfile: ${ts(cfg.file)},`, `\tfileVariable: ${ts(cfg.fileVariable)},`);
-	o.push(`${tsDoc(cfg.lineBytes.why, '\t')}\tlineBytes: ${cfg.lineBytes.value},`, `${tsDoc(cfg.pathBytes.why, '\t')}\tpathBytes: ${cfg.pathBytes.value},`);
+	o.push(`${tsDoc(cfg.pathBytes.why, '\t')}\tpathBytes: ${cfg.pathBytes.value},`);
 	o.push(`\ttrueWords: ${ts(cfg.trueWords)},`, `\tfalseWords: ${ts(cfg.falseWords)},`, `\t/** printf formats (%s and %d), the same text in every language. */`, `\tmessages: ${ts(cfg.messages)},`, '} as const;', '');
 	o.push('export const CONFIG_KEYS: Readonly<Record<ConfigKey, ConfigKeySpec>> = {');
 	for (const k of cfg.keys) {
@@ -416,7 +414,7 @@ function renderSh(c) {
 	o.push('', shComment(c.poolExtraThreads.why) + `HC_POOL_EXTRA_THREADS=${c.poolExtraThreads.value}`, '');
 	const cfg = c.config;
 	o.push('# hotcache.conf: KEY=VALUE lines, then the environment (hooks/config.sh).', `HC_CONFIG_FILE=${sq(cfg.file)}`, `HC_CONFIG_FILE_VARIABLE=${cfg.fileVariable}`);
-	o.push(shComment(cfg.lineBytes.why) + `HC_CONFIG_LINE_BYTES=${cfg.lineBytes.value}`, `HC_CONFIG_KEYS=${sq(cfg.keys.map((k) => k.name).join(' '))}`);
+	o.push(`HC_CONFIG_KEYS=${sq(cfg.keys.map((k) => k.name).join(' '))}`);
 	for (const [name, text] of Object.entries(cfg.messages)) o.push(`HC_MSG_${upper(name)}=${sq(text)}`);
 	o.push('', '# hc_config_key KEY: sets hc_type, hc_default, hc_expected and, by type, hc_min, hc_max, hc_scale,', '# hc_decimals, hc_choices; false for a key that is not in the contract.', 'hc_config_key() {', '\tcase $1 in');
 	for (const k of cfg.keys) o.push(shKeyCase(k));
