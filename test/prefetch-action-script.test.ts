@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { encodeImage } from '../proto/image.js';
@@ -30,13 +30,13 @@ interface Run {
 }
 
 /**
- * Runs the script once per action, all from one parent shell (after `prelude`, run by that shell);
- * an entry starting with '!' is shell that parent runs in between. Returns the output of them all;
- * code is null when the shell had to be killed after `timeoutMs`.
+ * Runs the script (or `via`) once per action, all from one parent shell (after `prelude`, run by that
+ * shell); an entry starting with '!' is shell that parent runs in between. Returns the output of them
+ * all; code is null when the shell had to be killed after `timeoutMs`.
  */
-async function actions(name: string, list: string[], env: Record<string, string> = {}, prelude = '', timeoutMs = 0): Promise<Run> {
+async function actions(name: string, list: string[], env: Record<string, string> = {}, prelude = '', timeoutMs = 0, via = script): Promise<Run> {
 	const state = path.join(base, name);
-	const calls = prelude + list.map((a) => (a.startsWith('!') ? a.slice(1) : `CRTOOLS_SCRIPT_ACTION=${a} ${script}; echo "rc=$?"`)).join('; ');
+	const calls = prelude + list.map((a) => (a.startsWith('!') ? a.slice(1) : `CRTOOLS_SCRIPT_ACTION=${a} ${via}; echo "rc=$?"`)).join('; ');
 	// Its own session and process group (setsid: not a group leader, so no fork): on a timeout, the
 	// scripts it runs, and what they hang in, go with it.
 	const running = run('setsid', ['/bin/sh', '-c', calls], { env: { ...process.env, HOTCACHE_STATE_DIR: state, HOTCACHE_RECORD: '', HOTCACHE_CONFIG: '/nonexistent', CRTOOLS_IMAGE_DIR: imgDir, CRTOOLS_INIT_PID: String(process.pid), ...env } });
@@ -154,6 +154,44 @@ test('HOTCACHE_WORKERS sizes the prefetcher\'s libuv pool: the script starts nod
 		const record = path.join(dir!, 'record.jsonl');
 		for (let i = 0; i < 200 && !(existsSync(record) && readFileSync(record, 'utf8').includes('"kind":"chunk"')); i++) await sleep(25);
 		assert.ok(threads(pid!) - others >= 8, `${threads(pid!)} tasks, ${others} of them outside the pool`);
+	} finally {
+		await stop(dir!);
+	}
+});
+
+test('run through a link, as installed, it finds what it sources where the link points; a copy on its own says what is missing', async () => {
+	writeFileSync(path.join(imgDir, 'hotcache.img'), valid);
+	const libexec = path.join(base, 'libexec');
+	mkdirSync(libexec);
+	symlinkSync(script, path.join(libexec, 'action-script'));
+	const linked = await actions('linked', ['pre-restore', 'post-restore'], {}, '', 0, path.join(libexec, 'action-script'));
+	const [dir] = restoreDirs(linked.state);
+	try {
+		assert.match(linked.stdout, /^hotcache: prefetcher started for /);
+		assert.match(await finished(dir!), /^hotcache: prefetch done: .* of 16 asked/);
+	} finally {
+		await stop(dir!);
+	}
+	copyFileSync(script, path.join(libexec, 'copy'));
+	const copy = await actions('copy', ['pre-restore', 'post-resume'], { HOTCACHE_STRICT: '1' }, '', 0, path.join(libexec, 'copy'));
+	assert.match(copy.stdout, /^hotcache: cannot find .*contract\.sh \(run npm ci\); nothing is prefetched for this restore\nrc=0\n/);
+	assert.equal(restoreDirs(copy.state), []);
+});
+
+test('configuration warnings go to CRIU\'s log; the script goes on with the rest', async () => {
+	writeFileSync(path.join(imgDir, 'hotcache.img'), valid);
+	const conf = path.join(base, 'warn.conf');
+	writeFileSync(conf, 'HOTCACHE_WORKERS=lots\nnot a setting\n');
+	const r = await actions('warned', ['pre-restore'], { HOTCACHE_CONFIG: conf, HOTCACHE_STRICT: 'perhaps' });
+	const [dir] = restoreDirs(r.state);
+	try {
+		const lines = r.stdout.split('\n');
+		assert.equal(lines.slice(0, 3), [
+			`hotcache: ${conf} line 1: HOTCACHE_WORKERS is not an integer from 1 to 64, ignored`,
+			`hotcache: ${conf} line 2: not KEY=VALUE, ignored`,
+			'hotcache: environment: HOTCACHE_STRICT is not 1 or 0 (also yes/no, true/false, on/off), ignored',
+		]);
+		assert.match(lines[3]!, /^hotcache: prefetcher started for /);
 	} finally {
 		await stop(dir!);
 	}

@@ -149,7 +149,7 @@ function load(file) {
 				key.expected = `an absolute path of at most ${pathBytes} bytes`;
 				break;
 			case 'command':
-				check(typeof d === 'string' && d !== '' && printable(d) && d.length <= pathBytes, `${where}.default: a printable command`);
+				check(d === null || (typeof d === 'string' && d !== '' && printable(d) && d.length <= pathBytes), `${where}.default: null or a printable command`);
 				key.expected = `a command name or path of at most ${pathBytes} bytes`;
 				break;
 			default:
@@ -414,8 +414,12 @@ function renderSh(c) {
 	o.push('', shComment(c.poolExtraThreads.why) + `HC_POOL_EXTRA_THREADS=${c.poolExtraThreads.value}`, '');
 	const cfg = c.config;
 	o.push('# hotcache.conf: KEY=VALUE lines, then the environment (hooks/config.sh).', `HC_CONFIG_FILE=${sq(cfg.file)}`, `HC_CONFIG_FILE_VARIABLE=${cfg.fileVariable}`);
-	o.push(`HC_CONFIG_KEYS=${sq(cfg.keys.map((k) => k.name).join(' '))}`);
+	o.push(shComment(cfg.pathBytes.why) + `HC_CONFIG_PATH_BYTES=${cfg.pathBytes.value}`, `HC_CONFIG_KEYS=${sq(cfg.keys.map((k) => k.name).join(' '))}`);
 	for (const [name, text] of Object.entries(cfg.messages)) o.push(`HC_MSG_${upper(name)}=${sq(text)}`);
+	// The one message hooks/config.sh needs as text rather than printed: without $(printf ...), no fork.
+	let arg = 0;
+	const lineText = String(cfg.messages.line).replace(/[\\"$`]/g, '\\$&').replace(/%[sd]/g, () => `$${++arg}`);
+	o.push('', '# hc_msg_line FILE N: hc_where is the "line" message, as printf would make it.', `hc_msg_line() { hc_where="${lineText}"; }`);
 	o.push('', '# hc_config_key KEY: sets hc_type, hc_default, hc_expected and, by type, hc_min, hc_max, hc_scale,', '# hc_decimals, hc_choices; false for a key that is not in the contract.', 'hc_config_key() {', '\tcase $1 in');
 	for (const k of cfg.keys) o.push(shKeyCase(k));
 	o.push('\t*) return 1 ;;', '\tesac', '}', '');

@@ -1,13 +1,13 @@
-// The restore side of this checkout, as built, for a guest: the action script and what it starts
-// (dist/, the native addon, the schema, package.json for ESM, and the production dependencies), laid
-// out as in the checkout so that the script finds the prefetcher next to itself and the prefetcher
-// finds the addon under its project root.
+// The restore side of this checkout, as built, for a guest: the action script, what it sources and
+// what it starts (dist/, the native addon, the schema, package.json for ESM, and the production
+// dependencies), laid out as in the checkout so that the script finds its files and the prefetcher next
+// to itself and the prefetcher finds the addon under its project root.
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../project.js';
 
 const ADDON = 'build/Release/hotcache_native.node';
-const FILES = ['package.json', 'hooks/action-script', 'proto/hotcache.proto', ADDON];
+const FILES = ['package.json', 'hooks/action-script', 'contract/out/contract.sh', 'hooks/config.sh', 'hooks/restore-key.sh', 'proto/hotcache.proto', ADDON];
 /** Compiled TypeScript; the tests are left out. */
 const DIST = ['dist/contract', 'dist/hooks', 'dist/proto', 'dist/tools'];
 
