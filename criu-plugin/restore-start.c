@@ -35,6 +35,7 @@ extern char **environ;
 #include "criu-abi.h"
 #include "image.h"
 #include "log.h"
+#include "restore-key.h"
 #include "restore-start.h"
 
 /* The launcher returns at once; this only bounds a broken one. */
@@ -44,12 +45,16 @@ extern char **environ;
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
 
-/* Field 22 of /proc/<pid>/stat (0: this process): when it started, in clock ticks since boot. */
-static int start_time(int pid, unsigned long long *start)
+/*
+ * <pid>.<start time> of a process (0: this one), by the restore key's rules:
+ * one process, even after its pid is reused. The restore's directory is
+ * CRIU's key; "PID START" in init-pid is the restored init's.
+ */
+static int process_key(int pid, char *key, size_t size)
 {
-	char path[64], stat[1024], *p;
+	char path[64], stat[1024];
 	ssize_t n;
-	int fd, field;
+	int fd;
 
 	if (pid)
 		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
@@ -63,25 +68,19 @@ static int start_time(int pid, unsigned long long *start)
 	if (n <= 0)
 		return -EIO;
 	stat[n] = '\0';
-	/* The command name may hold spaces and parentheses: fields restart after the last ')'. */
-	p = strrchr(stat, ')');
-	if (!p)
-		return -EIO;
-	for (field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	return p && sscanf(p + 1, "%llu", start) == 1 ? 0 : -EIO;
+	return hc_restore_key(stat, key, size);
 }
 
-/* restores/<pid>.<start time>: the key the action script derives from its parent, CRIU. */
+/* The restore's directory: the key the action script derives from its parent, CRIU, is ours to make here. */
 static int restore_dir(const struct hc_config *cfg, char *out, size_t size)
 {
-	unsigned long long start;
+	char key[64];
 	int len, ret;
 
-	ret = start_time(0, &start);
-	if (ret)
+	ret = process_key(0, key, sizeof(key));
+	if (ret < 0)
 		return ret;
-	len = snprintf(out, size, "%s/restores/%d.%llu", cfg->state_dir, getpid(), start);
+	len = snprintf(out, size, "%s/" HC_RESTORE_DIR "/%s", cfg->state_dir, key);
 	return len > 0 && (size_t)len < size ? 0 : -ENAMETOOLONG;
 }
 
@@ -329,29 +328,30 @@ void hc_restore_start(const struct hc_config *cfg)
 
 void hc_restore_note_init_pid(const struct hc_config *cfg, int pid)
 {
-	char dir[4096], text[48];
-	unsigned long long start;
+	char dir[4096], key[64];
 	int dirfd, fd, len;
 
 	if (restore_dir(cfg, dir, sizeof(dir)))
 		return;
 	/* Its start time with it: the prefetcher checks that the pid still names this process. */
-	if (start_time(pid, &start)) {
+	if (process_key(pid, key, sizeof(key))) {
 		pr_warn("cannot read the start time of the restored root (pid %d): the prefetcher will not find its root", pid);
 		return;
 	}
+	*strchr(key, '.') = ' ';
 	/* Only for a restore whose prefetcher was started (the launcher made the directory). */
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dirfd < 0)
 		return;
-	fd = openat(dirfd, "init-pid", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(dirfd, HC_RESTORE_FILE_INIT_PID, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd >= 0) {
-		len = snprintf(text, sizeof(text), "%d %llu\n", pid, start);
-		if (write(fd, text, (size_t)len) != len)
-			pr_perror("cannot write %s/init-pid", dir);
+		len = (int)strlen(key);
+		key[len++] = '\n';
+		if (write(fd, key, (size_t)len) != len)
+			pr_perror("cannot write %s/" HC_RESTORE_FILE_INIT_PID, dir);
 		close(fd);
 	} else if (errno != EEXIST) {
-		pr_perror("cannot create %s/init-pid", dir);
+		pr_perror("cannot create %s/" HC_RESTORE_FILE_INIT_PID, dir);
 	}
 	close(dirfd);
 }

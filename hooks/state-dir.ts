@@ -2,22 +2,16 @@
 // and the prefetcher. See hooks/README.md.
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { RESTORE } from '../contract/out/contract.js';
 import { isRunning, parseProcessId, type ProcessId } from './process-identity.js';
 
-const RESTORES = 'restores';
+const RESTORES = RESTORE.dir;
 /** Restore directories kept; older ones are removed by the next prefetcher. */
 const KEEP_RESTORES = 16;
 /** A restore directory being removed: .pruning.<name>.<pruner pid>. */
 const PRUNING = '.pruning.';
 
-export const restoreFiles = {
-	claimed: 'claimed',
-	image: 'hotcache.img',
-	initPid: 'init-pid',
-	pid: 'prefetcher.pid',
-	record: 'record.jsonl',
-	status: 'status',
-} as const;
+export const restoreFiles = RESTORE.files;
 
 /** The prefetcher named by a restore directory's prefetcher.pid, or null when there is none (yet). */
 export function prefetcherOf(dir: string): ProcessId | null {
