@@ -1,5 +1,5 @@
 # hotcache.conf, then the environment, for the action script: read from the contract's table
-# (contract.sh: hc_config_key, hc_config_bool) by the rules of criu-plugin/config.c and hooks/config.ts,
+# (contract.sh: hc_config_key, hc_config_bool) by the rules of criu-plugin/lib/config.c and hooks/config.ts,
 # which the parity test holds to the same values and warnings. Sourced after contract.sh; POSIX sh that
 # forks nothing (the script runs at every restore action). Its variables all start with hc_.
 

@@ -1,5 +1,5 @@
 // The settings, from hotcache.conf then the environment, read from the contract's table (every key's
-// type, default and bounds: contract/contract.json) by the rules criu-plugin/config.c and
+// type, default and bounds: contract/contract.json) by the rules criu-plugin/lib/config.c and
 // hooks/config.sh also follow; the parity test holds the three to the same values and warnings:
 //  - the file is $HOTCACHE_CONFIG, else /etc/criu/hotcache.conf; an absent file is no file; NUL bytes
 //    are dropped, as sh's read drops them;

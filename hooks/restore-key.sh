@@ -1,5 +1,5 @@
 # The restore's key, for the action script: <criu pid>.<criu start time>, the name of the restore's
-# directory, as criu-plugin/restore-key.c and hooks/restore-key.ts make it (the parity test holds the
+# directory, as criu-plugin/lib/restore-key.c and hooks/restore-key.ts make it (the parity test holds the
 # three to the same keys). Sourced after contract.sh; forks nothing.
 
 # hc_restore_key STAT: hc_key from the text of /proc/<pid>/stat: the pid (up to the first space),

@@ -1,5 +1,5 @@
 // The restore's key: <criu pid>.<criu start time>, the name of the restore's directory, as
-// criu-plugin/restore-key.c and hooks/restore-key.sh make it (the parity test holds the three to the
+// criu-plugin/lib/restore-key.c and hooks/restore-key.sh make it (the parity test holds the three to the
 // same keys): the pid (up to the first space), a dot, then the start time, the contract's field of
 // /proc/<pid>/stat counted from field 3 just after the last ") " (the command name may hold anything).
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// One configuration, three parsers: criu-plugin/config.c (the plugin, hotcache-capture), hooks/config.ts
+// One configuration, three parsers: criu-plugin/lib/config.c (the plugin, hotcache-capture), hooks/config.ts
 // (the prefetcher, the CLI) and hooks/config.sh (the action script) must make the same values and the
 // same warnings of every file and environment; and the restore's key, made in C (the plugin), sh (the
 // action script) and TypeScript (pruning), must be the same for every /proc/<pid>/stat text. Each case

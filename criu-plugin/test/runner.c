@@ -3,19 +3,57 @@
  * hotcache-test: the library's pure parts, run by the uvu suite
  * (test/capture-library.test.ts, test/config-parity.test.ts).
  *
+ *   hotcache-test list          the unit tests, one name a line
+ *   hotcache-test unit NAME     runs one; its failed checks, one a line
  *   hotcache-test config        the settings from HOTCACHE_CONFIG and the environment:
  *                               "warning: TEXT" lines as they come, then KEY=VALUE lines
  *   hotcache-test restore-key   the restore's key of the /proc/<pid>/stat text on stdin
  *
- * Exit codes: 0 done, 1 refused or failed, 2 usage.
+ * Exit codes: 0 done, 1 failed or refused, 2 usage.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
-#include "log.h"
-#include "restore-key.h"
+#include "hotcache/config.h"
+#include "hotcache/log.h"
+#include "hotcache/restore-key.h"
+#include "unit.h"
+
+bool unit_failed;
+
+static const struct {
+	const struct unit_test *tests;
+	const unsigned int *n;
+} tables[] = { { unit_ranges, &unit_ranges_n }, { unit_path, &unit_path_n }, { unit_dedup, &unit_dedup_n }, { unit_mapped, &unit_mapped_n } };
+
+#define N_TABLES (sizeof(tables) / sizeof(tables[0]))
+
+static int list(void)
+{
+	size_t t, i;
+
+	for (t = 0; t < N_TABLES; t++)
+		for (i = 0; i < *tables[t].n; i++)
+			puts(tables[t].tests[i].name);
+	return 0;
+}
+
+static int unit(const char *name)
+{
+	size_t t, i;
+
+	for (t = 0; t < N_TABLES; t++) {
+		for (i = 0; i < *tables[t].n; i++) {
+			if (strcmp(tables[t].tests[i].name, name))
+				continue;
+			tables[t].tests[i].fn();
+			return unit_failed ? 1 : 0;
+		}
+	}
+	fprintf(stderr, "hotcache-test: no unit test named '%s'\n", name);
+	return 2;
+}
 
 /* The log sink: every message on stdout, in order, with its level. */
 void hc_log(enum hc_level level, const char *fmt, ...)
@@ -61,10 +99,14 @@ static int restore_key(void)
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "list"))
+		return list();
+	if (argc == 3 && !strcmp(argv[1], "unit"))
+		return unit(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "config"))
 		return config();
 	if (argc == 2 && !strcmp(argv[1], "restore-key"))
 		return restore_key();
-	fputs("usage: hotcache-test config | restore-key\n", stderr);
+	fputs("usage: hotcache-test list | unit NAME | config | restore-key\n", stderr);
 	return 2;
 }

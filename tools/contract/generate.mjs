@@ -286,6 +286,9 @@ function renderC(c) {
 	o.push(cComment(cfg.pathBytes.why) + `#define HC_CONFIG_PATH_BYTES ${cNumber(Number(cfg.pathBytes.value))}`);
 	o.push(`#define HC_CONFIG_TRUE_WORDS ${cfg.trueWords.map(cString).join(', ')}`, `#define HC_CONFIG_FALSE_WORDS ${cfg.falseWords.map(cString).join(', ')}`);
 	for (const [name, text] of Object.entries(cfg.messages)) o.push(`#define HC_MSG_${upper(name)} ${cString(text)}`);
+	for (const k of cfg.keys.filter((key) => key.min !== undefined)) {
+		o.push(`#define HC_CONFIG_${k.field.toUpperCase()}_MIN ${k.min}`, `#define HC_CONFIG_${k.field.toUpperCase()}_MAX ${k.max}`);
+	}
 	for (const k of cfg.keys.filter((key) => key.type === 'enum')) {
 		o.push(`#define HC_CONFIG_${k.field.toUpperCase()}_NAMES ((const char *const[]){ ${/** @type {string[]} */ (k.choices).map(cString).join(', ')}, NULL })`);
 	}

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * The walk: every task of a tree, its open regular files and its file
+ * mappings, each file once, with its identity, its fds and its cached pages;
+ * mapped pages raised to warm (mapped.c). The walk's working state lives
+ * here only; what it records is struct hc_record.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,126 +19,93 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "cachestat.h"
-#include "capture.h"
 #include "clock.h"
+#include "dedup.h"
 #include "grow.h"
-#include "log.h"
+#include "hotcache/log.h"
 #include "mapped.h"
 #include "path.h"
 #include "proc.h"
+#include "record.h"
 
 /* Runs of mapped pages remembered per capture (mapped.c): 16 MiB at most. */
 #define HC_PRESENT_SPANS (1u << 20)
 
-void hc_capture_partial(struct hc_capture *c, const char *fmt, ...)
-{
-	char reason[sizeof(c->partial_reason)];
-	va_list ap;
+struct hc_capture {
+	struct hc_record rec;
 
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	pr_warn("capture is partial: %s", reason);
-	/* The first reason is the one that explains the rest. */
-	if (!c->partial)
-		memcpy(c->partial_reason, reason, sizeof(reason));
-	c->partial = true;
-}
+	/* The walk's working state, valid between begin and end. */
+	struct hc_backend be;
+	struct hc_dedup dedup;
+	struct hc_spans *present;	/* per file, as rec.files: pages some task has mapped */
+	size_t cap_present;
+	size_t ranges_left;
+	size_t fds_left;		/* budget of fd records, HC_LIMIT_FDS_PER_IMAGE in all */
+	size_t spans_left;		/* budget of mapped page runs */
+	bool stopped;			/* a bound was hit: no more files */
+	int pagemap_fd;			/* /proc/PID/pagemap of the task being walked */
+	uint64_t started_ns;
+	uint64_t deadline_ns;		/* monotonic; 0: none */
+	char root[4096];		/* root of the process being walked */
+};
 
-bool hc_capture_late(struct hc_capture *c)
+/* True, with the capture marked partial, once its time limit has passed. */
+static bool late(struct hc_capture *c)
 {
 	if (!hc_backend_late(&c->be))
 		return false;
-	hc_capture_partial(c, "time limit reached after %zu files", c->n_files);
+	hc_record_partial(&c->rec, "time limit reached after %zu files", c->rec.n_files);
 	return true;
 }
 
-int hc_capture_begin(struct hc_capture *c, const struct hc_capture_opts *opts)
+int hc_capture_begin(struct hc_capture **out, const struct hc_capture_opts *opts)
 {
+	struct hc_capture *c = calloc(1, sizeof(*c));
 	struct utsname uts;
 	int ret;
 
-	memset(c, 0, sizeof(*c));
-	c->started_ns = hc_clock_ns(CLOCK_MONOTONIC);
-	c->time_ns = hc_clock_ns(CLOCK_REALTIME);
-	if (opts->time_limit_ms)
-		c->deadline_ns = c->started_ns + (uint64_t)opts->time_limit_ms * 1000000ull;
-	if (uname(&uts) == 0) {
-		snprintf(c->host, sizeof(c->host), "%s", uts.nodename);
-		snprintf(c->kernel, sizeof(c->kernel), "%s", uts.release);
-	}
-	c->tool = opts->tool;
-	c->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
-	c->ranges_left = HC_LIMIT_RANGES_PER_IMAGE;
-	c->fds_left = HC_LIMIT_FDS_PER_IMAGE;
-	c->present_left = HC_PRESENT_SPANS;
-	c->pagemap_fd = -1;
-	strcpy(c->root, "/");
-	c->dedup.cap = 1024;
-	c->dedup.slots = calloc(c->dedup.cap, sizeof(size_t));
-	if (!c->dedup.slots) {
+	*out = NULL;
+	if (!c || hc_dedup_init(&c->dedup) < 0) {
+		free(c);
 		pr_err("out of memory");
 		return -ENOMEM;
 	}
+	c->started_ns = hc_clock_ns(CLOCK_MONOTONIC);
+	c->rec.time_ns = hc_clock_ns(CLOCK_REALTIME);
+	if (opts->time_limit_ms)
+		c->deadline_ns = c->started_ns + (uint64_t)opts->time_limit_ms * 1000000ull;
+	if (uname(&uts) == 0) {
+		snprintf(c->rec.host, sizeof(c->rec.host), "%s", uts.nodename);
+		snprintf(c->rec.kernel, sizeof(c->rec.kernel), "%s", uts.release);
+	}
+	c->rec.tool = opts->tool;
+	c->rec.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+	c->ranges_left = HC_LIMIT_RANGES_PER_IMAGE;
+	c->fds_left = HC_LIMIT_FDS_PER_IMAGE;
+	c->spans_left = HC_PRESENT_SPANS;
+	c->pagemap_fd = -1;
+	strcpy(c->root, "/");
 	ret = hc_backend_open(&c->be, opts->backend);
 	if (ret < 0) {
-		free(c->dedup.slots);
-		c->dedup.slots = NULL;
+		hc_dedup_free(&c->dedup);
+		free(c);
 		return ret;
 	}
 	c->be.deadline_ns = c->deadline_ns;
-	c->backend = c->be.ops->id;
-	c->lru = c->be.lru;
-	c->hot_warm_exact = c->be.hot_warm_exact;
+	c->rec.backend = c->be.ops->id;
+	c->rec.lru = c->be.lru;
+	c->rec.hot_warm_exact = c->be.hot_warm_exact;
+	*out = c;
 	return 0;
-}
-
-static size_t slot_of(const struct hc_dedup *d, uint64_t dev, uint64_t ino)
-{
-	uint64_t h = (dev * 0x9e3779b97f4a7c15ull) ^ (ino * 0xc2b2ae3d27d4eb4full);
-
-	return (size_t)(h ^ (h >> 29)) & (d->cap - 1);
 }
 
 static struct hc_file *lookup(struct hc_capture *c, uint64_t dev, uint64_t ino)
 {
-	size_t s;
+	size_t index;
 
-	for (s = slot_of(&c->dedup, dev, ino); c->dedup.slots[s]; s = (s + 1) & (c->dedup.cap - 1)) {
-		struct hc_file *f = &c->files[c->dedup.slots[s] - 1];
-
-		if (f->dev == dev && f->inode == ino)
-			return f;
-	}
-	return NULL;
-}
-
-/* Indexes files[index]; the table stays at most half full. */
-static int remember(struct hc_capture *c, size_t index)
-{
-	struct hc_dedup *d = &c->dedup;
-	const struct hc_file *f;
-	size_t s;
-
-	if ((index + 1) * 2 > d->cap) {
-		struct hc_dedup bigger = { .cap = d->cap * 2 };
-		size_t i;
-
-		bigger.slots = calloc(bigger.cap, sizeof(size_t));
-		if (!bigger.slots)
-			return -ENOMEM;
-		free(d->slots);
-		*d = bigger;
-		for (i = 0; i < index; i++)
-			if (remember(c, i) < 0)
-				return -ENOMEM;
-	}
-	f = &c->files[index];
-	for (s = slot_of(d, f->dev, f->inode); d->slots[s]; s = (s + 1) & (d->cap - 1))
-		;
-	d->slots[s] = index + 1;
-	return 0;
+	return hc_dedup_find(&c->dedup, dev, ino, &index) ? &c->rec.files[index] : NULL;
 }
 
 /* File systems whose "regular files" have no page cache worth keeping. */
@@ -223,7 +195,7 @@ static bool sync_if_dirty(struct hc_capture *c, struct hc_file *file, int fd, bo
 		pr_debug("cachestat of %s: %s", file->path, strerror(-ret));
 	if (dirty) {
 		if (fsync(fd) < 0)
-			hc_capture_partial(c, "fsync of %s failed: %m", file->path);
+			hc_record_partial(&c->rec, "fsync of %s failed: %m", file->path);
 		else
 			file->dirty_synced = true;
 	}
@@ -238,15 +210,15 @@ static int scan_pages(struct hc_capture *c, struct hc_file *file, int fd)
 	ret = hc_backend_scan(&c->be, fd, file->size_pages, &file->ranges);
 	c->ranges_left -= file->ranges.n;
 	if (ret == -E2BIG) {
-		hc_capture_partial(c, "more than %u page ranges", HC_LIMIT_RANGES_PER_IMAGE);
+		hc_record_partial(&c->rec, "more than %u page ranges", HC_LIMIT_RANGES_PER_IMAGE);
 		return ret;
 	}
 	if (ret == -ETIME) {
-		hc_capture_partial(c, "time limit reached while scanning %s", file->path);
+		hc_record_partial(&c->rec, "time limit reached while scanning %s", file->path);
 		return ret;
 	}
 	if (ret < 0)
-		hc_capture_partial(c, "scan of %s failed: %s", file->path, strerror(-ret));
+		hc_record_partial(&c->rec, "scan of %s failed: %s", file->path, strerror(-ret));
 	return 0;
 }
 
@@ -257,15 +229,16 @@ static int scan_pages(struct hc_capture *c, struct hc_file *file, int fd)
 static int add_file(struct hc_capture *c, int fd, const struct stat *st, const char *host_path, bool writable,
 		    struct hc_file **out)
 {
+	struct hc_record *rec = &c->rec;
 	const char *path;
 	struct hc_file *file;
 
 	*out = NULL;
-	if (c->n_files >= HC_LIMIT_FILES) {
-		hc_capture_partial(c, "more than %u files", HC_LIMIT_FILES);
+	if (rec->n_files >= HC_LIMIT_FILES) {
+		hc_record_partial(rec, "more than %u files", HC_LIMIT_FILES);
 		return -E2BIG;
 	}
-	if (hc_capture_late(c))
+	if (late(c))
 		return -ETIME;
 	if (st->st_nlink == 0 || pseudo_fs(fd)) {
 		pr_debug("skipping %s: deleted or on a pseudo file system", host_path);
@@ -277,42 +250,37 @@ static int add_file(struct hc_capture *c, int fd, const struct stat *st, const c
 		return 0;
 	}
 	if (!hc_path_ok(path, strlen(path))) {
-		hc_capture_partial(c, "a path cannot be recorded (too long, not UTF-8 or with '..')");
+		hc_record_partial(rec, "a path cannot be recorded (too long, not UTF-8 or with '..')");
 		return 0;
 	}
-	if ((uint64_t)st->st_size / c->page_size >= HC_LIMIT_SIZE_PAGES) {
-		hc_capture_partial(c, "%s is larger than %llu pages", path, (unsigned long long)HC_LIMIT_SIZE_PAGES);
+	if ((uint64_t)st->st_size / rec->page_size >= HC_LIMIT_SIZE_PAGES) {
+		hc_record_partial(rec, "%s is larger than %llu pages", path, (unsigned long long)HC_LIMIT_SIZE_PAGES);
 		return 0;
 	}
-	if (c->n_files == c->cap_files) {
-		struct hc_file *v = hc_grow(c->files, &c->cap_files, 64, sizeof(*v));
+	if (rec->n_files == rec->cap_files) {
+		struct hc_file *v = hc_grow(rec->files, &rec->cap_files, 64, sizeof(*v));
 
 		if (!v) {
-			hc_capture_partial(c, "out of memory after %zu files", c->n_files);
+			hc_record_partial(rec, "out of memory after %zu files", rec->n_files);
 			return -ENOMEM;
 		}
-		c->files = v;
+		rec->files = v;
 	}
-	file = &c->files[c->n_files];
+	file = &rec->files[rec->n_files];
 	memset(file, 0, sizeof(*file));
 	file->path = strdup(path);
-	if (!file->path) {
-		hc_capture_partial(c, "out of memory after %zu files", c->n_files);
+	if (!file->path || hc_dedup_add(&c->dedup, st->st_dev, st->st_ino, rec->n_files) < 0) {
+		free(file->path);
+		hc_record_partial(rec, "out of memory after %zu files", rec->n_files);
 		return -ENOMEM;
 	}
 	file->size = (uint64_t)st->st_size;
 	file->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000ll + st->st_mtim.tv_nsec;
 	file->inode = st->st_ino;
 	file->dev = st->st_dev;
-	file->size_pages = (file->size + c->page_size - 1) / c->page_size;
+	file->size_pages = (file->size + rec->page_size - 1) / rec->page_size;
 	record_handle(file, fd);
-	c->n_files++;
-	if (remember(c, c->n_files - 1) < 0) {
-		c->n_files--;
-		free(file->path);
-		hc_capture_partial(c, "out of memory after %zu files", c->n_files);
-		return -ENOMEM;
-	}
+	rec->n_files++;
 	*out = file;
 	if (!sync_if_dirty(c, file, fd, writable) || file->size_pages == 0)
 		return 0;
@@ -375,23 +343,23 @@ static int on_fd(void *ctx, const struct hc_proc_fd *f)
 	struct hc_openfd *fds;
 	int ret;
 
-	if (hc_capture_late(c))
+	if (late(c))
 		return -ETIME;
 	ret = file_of_link(c, f->dirfd, f->name, f->writable, &file, NULL);
 	if (!file)
 		return ret;
 	if (c->fds_left == 0) {
-		hc_capture_partial(c, "more than %u fds in all", HC_LIMIT_FDS_PER_IMAGE);
+		hc_record_partial(&c->rec, "more than %u fds in all", HC_LIMIT_FDS_PER_IMAGE);
 		return -E2BIG;
 	}
 	if (file->n_fds >= HC_LIMIT_FDS_PER_FILE) {
-		hc_capture_partial(c, "more than %u fds on %s", HC_LIMIT_FDS_PER_FILE, file->path);
+		hc_record_partial(&c->rec, "more than %u fds on %s", HC_LIMIT_FDS_PER_FILE, file->path);
 		return ret;
 	}
 	if (file->n_fds == file->cap_fds) {
 		fds = hc_grow(file->fds, &file->cap_fds, 4, sizeof(*fds));
 		if (!fds) {
-			hc_capture_partial(c, "out of memory recording fds");
+			hc_record_partial(&c->rec, "out of memory recording fds");
 			return -ENOMEM;
 		}
 		file->fds = fds;
@@ -455,6 +423,51 @@ out:
 	return ret;
 }
 
+/* The spans of files[index], made room for. */
+static struct hc_spans *spans_of(struct hc_capture *c, size_t index)
+{
+	while (index >= c->cap_present) {
+		size_t old = c->cap_present;
+		struct hc_spans *v = hc_grow(c->present, &c->cap_present, 64, sizeof(*v));
+
+		if (!v)
+			return NULL;
+		memset(v + old, 0, (c->cap_present - old) * sizeof(*v));
+		c->present = v;
+	}
+	return &c->present[index];
+}
+
+/* Records which pages of @file the mapping @m has present. -ETIME once the time limit has passed. */
+static int record_mapped(struct hc_capture *c, struct hc_file *file, const struct hc_proc_map *m)
+{
+	uint64_t ps = c->rec.page_size, first = m->offset / ps, n = (m->end - m->start) / ps;
+	struct hc_spans *spans;
+	int ret;
+
+	if (c->pagemap_fd < 0 || first >= file->size_pages)
+		return 0;
+	spans = spans_of(c, (size_t)(file - c->rec.files));
+	if (!spans) {
+		pr_err("out of memory recording mapped pages");
+		return 0;
+	}
+	if (n > file->size_pages - first)
+		n = file->size_pages - first;
+	ret = hc_spans_read_pagemap(spans, c->pagemap_fd, m->start / ps, first, n, &c->spans_left, c->deadline_ns);
+	if (ret == -ETIME) {
+		hc_record_partial(&c->rec, "time limit reached reading the page table of %d", (int)m->pid);
+		return ret;
+	}
+	if (ret == -EIO)
+		pr_warn("cannot read the page table of %d for %s: %m", (int)m->pid, file->path);
+	else if (ret == -E2BIG)
+		pr_warn("too many mapped page runs: mapped pages past this point stay as the backend classed them");
+	else if (ret < 0)
+		pr_err("out of memory recording mapped pages");
+	return 0;
+}
+
 static int on_map(void *ctx, const struct hc_proc_map *m)
 {
 	struct hc_capture *c = ctx;
@@ -468,10 +481,33 @@ static int on_map(void *ctx, const struct hc_proc_map *m)
 		ret = map_by_path(c, m, &file);
 	if (file) {
 		file->mapped = true;
-		if (hc_mapped_record(c, file, c->pagemap_fd, m) == -ETIME && ret == 0)
+		if (record_mapped(c, file, m) == -ETIME && ret == 0)
 			ret = -ETIME;
 	}
 	return ret;
+}
+
+/* Raises each file's resident pages that some task maps to warm, then forgets the spans. */
+static void apply_mapped(struct hc_capture *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->cap_present && i < c->rec.n_files; i++) {
+		struct hc_file *f = &c->rec.files[i];
+		struct hc_ranges raised;
+
+		if (c->present[i].n && f->ranges.n) {
+			hc_spans_normalise(&c->present[i]);
+			if (hc_ranges_raise(&f->ranges, &c->present[i], f->ranges.n + c->ranges_left, &raised) < 0) {
+				pr_warn("%s: mapped pages left as the backend classed them (range limit or memory)", f->path);
+			} else {
+				c->ranges_left -= raised.n > f->ranges.n ? raised.n - f->ranges.n : 0;
+				hc_ranges_free(&f->ranges);
+				f->ranges = raised;
+			}
+		}
+		hc_spans_free(&c->present[i]);
+	}
 }
 
 static int on_task(void *ctx, pid_t pid)
@@ -481,7 +517,7 @@ static int on_task(void *ctx, pid_t pid)
 	ssize_t n;
 	int ret;
 
-	if (hc_capture_late(c))
+	if (late(c))
 		return -ETIME;
 	snprintf(link, sizeof(link), "/proc/%d/root", (int)pid);
 	n = readlink(link, c->root, sizeof(c->root) - 1);
@@ -515,14 +551,14 @@ int hc_capture_tree(struct hc_capture *c, pid_t root)
 		pr_perror("cannot reach process %d", (int)root);
 		return -ESRCH;
 	}
-	c->root_pid = (uint32_t)root;
-	c->own_root = stat("/proc/self/root", &mine) == 0 && (mine.st_dev != theirs.st_dev || mine.st_ino != theirs.st_ino);
+	c->rec.root_pid = (uint32_t)root;
+	c->rec.own_root = stat("/proc/self/root", &mine) == 0 && (mine.st_dev != theirs.st_dev || mine.st_ino != theirs.st_ino);
 	ret = hc_proc_walk_tree(root, HC_LIMIT_TASKS, on_task, c);
-	if (ret == -E2BIG && !c->partial)
-		hc_capture_partial(c, "more than %u processes", HC_LIMIT_TASKS);
-	else if (ret < 0 && !c->partial)
-		hc_capture_partial(c, "walk of the process tree stopped: %s", strerror(-ret));
-	hc_mapped_apply(c);
+	if (ret == -E2BIG && !c->rec.partial)
+		hc_record_partial(&c->rec, "more than %u processes", HC_LIMIT_TASKS);
+	else if (ret < 0 && !c->rec.partial)
+		hc_record_partial(&c->rec, "walk of the process tree stopped: %s", strerror(-ret));
+	apply_mapped(c);
 	return 0;
 }
 
@@ -561,47 +597,42 @@ int hc_capture_path(struct hc_capture *c, const char *path)
 	return 0;
 }
 
+/* The walk's state goes; the record stays for packing. */
+static void end_walk(struct hc_capture *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->cap_present; i++)
+		hc_spans_free(&c->present[i]);
+	free(c->present);
+	c->present = NULL;
+	c->cap_present = 0;
+	hc_dedup_free(&c->dedup);
+}
+
 void hc_capture_end(struct hc_capture *c)
 {
 	hc_backend_close(&c->be);
-	c->lru = c->be.lru;
-	c->duration_ms = (uint32_t)((hc_clock_ns(CLOCK_MONOTONIC) - c->started_ns) / 1000000ull);
-	free(c->dedup.slots);
-	c->dedup.slots = NULL;
+	c->rec.lru = c->be.lru;
+	c->rec.duration_ms = (uint32_t)((hc_clock_ns(CLOCK_MONOTONIC) - c->started_ns) / 1000000ull);
+	end_walk(c);
+}
+
+int hc_capture_pack(struct hc_capture *c, uint8_t **buf, size_t *len)
+{
+	return hc_record_pack(&c->rec, buf, len);
+}
+
+void hc_capture_report(const struct hc_capture *c, const char *when)
+{
+	hc_record_report(&c->rec, when);
 }
 
 void hc_capture_free(struct hc_capture *c)
 {
-	size_t i;
-
-	for (i = 0; i < c->n_files; i++) {
-		free(c->files[i].path);
-		free(c->files[i].fds);
-		free(c->files[i].present);
-		hc_ranges_free(&c->files[i].ranges);
-	}
-	free(c->files);
-	free(c->dedup.slots);
-	c->files = NULL;
-	c->dedup.slots = NULL;
-	c->n_files = 0;
-}
-
-void hc_capture_totals(const struct hc_capture *c, struct hc_totals *t)
-{
-	size_t i, j;
-
-	memset(t, 0, sizeof(*t));
-	t->files = c->n_files;
-	for (i = 0; i < c->n_files; i++) {
-		const struct hc_ranges *r = &c->files[i].ranges;
-
-		for (j = 0; j < r->n; j++) {
-			t->resident += r->v[j].count;
-			if (r->v[j].class == HC_CLASS_HOT)
-				t->hot += r->v[j].count;
-			else if (r->v[j].class == HC_CLASS_WARM)
-				t->warm += r->v[j].count;
-		}
-	}
+	if (!c)
+		return;
+	end_walk(c);
+	hc_record_free(&c->rec);
+	free(c);
 }

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "log.h"
+#include "hotcache/log.h"
 #include "pagemap.h"
 #include "window.h"
 

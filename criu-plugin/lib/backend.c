@@ -8,7 +8,7 @@
 
 #include "backend.h"
 #include "clock.h"
-#include "log.h"
+#include "hotcache/log.h"
 
 /* Best first. */
 static const struct hc_backend_ops *const all_backends[] = {
@@ -105,7 +105,7 @@ int hc_backend_open(struct hc_backend *b, enum hc_backend_id want)
 
 bool hc_backend_late(const struct hc_backend *b)
 {
-	return b->deadline_ns && hc_clock_ns(CLOCK_MONOTONIC) > b->deadline_ns;
+	return hc_late(b->deadline_ns);
 }
 
 int hc_backend_scan(struct hc_backend *b, int fd, uint64_t size_pages, struct hc_ranges *out)

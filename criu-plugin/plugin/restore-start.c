@@ -33,9 +33,8 @@
 extern char **environ;
 
 #include "criu-abi.h"
-#include "image.h"
-#include "log.h"
-#include "restore-key.h"
+#include "hotcache/log.h"
+#include "hotcache/restore-key.h"
 #include "restore-start.h"
 
 /* The launcher returns at once; this only bounds a broken one. */

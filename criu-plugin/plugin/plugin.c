@@ -23,12 +23,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "capture.h"
-#include "config.h"
 #include "criu-abi.h"
-#include "image.h"
-#include "log.h"
+#include "hotcache/capture.h"
+#include "hotcache/config.h"
+#include "hotcache/log.h"
 #include "restore-start.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -70,8 +68,7 @@ static int collect(int pid, const char *when)
 		.tool = CR_PLUGIN_DESC.max_hooks > CRIU_ABI_HOOK_COUNT_3X ? "criu-plugin (criu >= 4.1)" : "criu-plugin (criu < 4.1)",
 		.time_limit_ms = (unsigned int)run.cfg.time_limit_ms,
 	};
-	struct hc_capture c;
-	struct hc_totals t;
+	struct hc_capture *c;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int dirfd, ret;
@@ -87,18 +84,14 @@ static int collect(int pid, const char *when)
 		pr_err("no usable backend: nothing captured");
 		return ret;
 	}
-	ret = hc_capture_tree(&c, pid);
-	hc_capture_end(&c);
+	ret = hc_capture_tree(c, pid);
+	hc_capture_end(c);
 	if (ret == 0)
-		ret = hc_image_pack(&c, &buf, &len);
+		ret = hc_capture_pack(c, &buf, &len);
 	if (ret == 0)
 		ret = hc_image_write_at(dirfd, buf, len);
 	if (ret == 0) {
-		hc_capture_totals(&c, &t);
-		pr_info("captured %llu files, %llu pages, %llu hot, %llu warm, backend %s, %u ms, at %s%s%s",
-			(unsigned long long)t.files, (unsigned long long)t.resident, (unsigned long long)t.hot,
-			(unsigned long long)t.warm, hc_backend_name(c.backend), c.duration_ms, when,
-			c.partial ? ", partial: " : "", c.partial ? c.partial_reason : "");
+		hc_capture_report(c, when);
 	} else {
 		pr_err("no " HC_IMAGE_FILE " written (%s)", strerror(-ret));
 		/* An image left by an earlier dump into this directory would describe another moment. */
@@ -106,7 +99,7 @@ static int collect(int pid, const char *when)
 			pr_warn("removed the " HC_IMAGE_FILE " of an earlier dump");
 	}
 	free(buf);
-	hc_capture_free(&c);
+	hc_capture_free(c);
 	return ret;
 }
 

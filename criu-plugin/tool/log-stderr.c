@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "log.h"
+#include "hotcache/log.h"
 
 void hc_log(enum hc_level level, const char *fmt, ...)
 {

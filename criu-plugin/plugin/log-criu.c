@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "criu-abi.h"
-#include "log.h"
+#include "hotcache/log.h"
 
 void hc_log(enum hc_level level, const char *fmt, ...)
 {

@@ -14,7 +14,7 @@
 
 #include "backend.h"
 #include "hotcache.h"
-#include "log.h"
+#include "hotcache/log.h"
 
 /* The module's uapi is built without the contract: the numbers must agree. */
 _Static_assert(HOTCACHE_CLASS_RESIDENT == HC_CLASS_RESIDENT && HOTCACHE_CLASS_WARM == HC_CLASS_WARM &&

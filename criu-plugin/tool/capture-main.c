@@ -21,10 +21,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "config.h"
+#include "hotcache/capture.h"
+#include "hotcache/config.h"
+#include "hotcache/log.h"
 #include "image.h"
-#include "log.h"
 
 #define USAGE "usage: hotcache-capture [--backend kmod|kpageflags|mincore] [--out DIR] [--time-limit-ms N]\n" \
 	      "                        (--pid PID | FILE...)\n" \
@@ -83,7 +83,7 @@ int main(int argc, char **argv)
 	struct hc_capture_opts opts = { .tool = "hotcache-capture" };
 	const char *out = NULL;
 	struct hc_config cfg;
-	struct hc_capture c;
+	struct hc_capture *c;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	long pid = 0, ms;
@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			ms = strtol(optarg, &end, 10);
-			if (*end || ms < 0 || ms > 3600000)
+			if (*end || ms < HC_CONFIG_TIME_LIMIT_MS_MIN || ms > HC_CONFIG_TIME_LIMIT_MS_MAX)
 				return usage("--time-limit-ms needs milliseconds");
 			opts.time_limit_ms = (unsigned int)ms;
 			break;
@@ -132,12 +132,12 @@ int main(int argc, char **argv)
 		return 1;
 	ret = 0;
 	if (pid)
-		ret = hc_capture_tree(&c, (pid_t)pid);
+		ret = hc_capture_tree(c, (pid_t)pid);
 	for (i = optind; i < argc && ret == 0; i++)
-		ret = hc_capture_path(&c, argv[i]);
-	hc_capture_end(&c);
+		ret = hc_capture_path(c, argv[i]);
+	hc_capture_end(c);
 	if (ret == 0)
-		ret = hc_image_pack(&c, &buf, &len);
+		ret = hc_capture_pack(c, &buf, &len);
 	if (ret == 0 && out) {
 		dirfd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dirfd < 0) {
@@ -150,16 +150,9 @@ int main(int argc, char **argv)
 	} else if (ret == 0) {
 		ret = hc_image_write_fd(STDOUT_FILENO, buf, len);
 	}
-	if (ret == 0) {
-		struct hc_totals t;
-
-		hc_capture_totals(&c, &t);
-		pr_info("%llu files, %llu pages, %llu hot, %llu warm, backend %s, %u ms%s%s",
-			(unsigned long long)t.files, (unsigned long long)t.resident, (unsigned long long)t.hot,
-			(unsigned long long)t.warm, hc_backend_name(c.backend), c.duration_ms,
-			c.partial ? ", partial: " : "", c.partial ? c.partial_reason : "");
-	}
+	if (ret == 0)
+		hc_capture_report(c, NULL);
 	free(buf);
-	hc_capture_free(&c);
+	hc_capture_free(c);
 	return ret == 0 ? 0 : 1;
 }

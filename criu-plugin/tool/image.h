@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * hotcache.img in C: the frame (the magic, a u32 little-endian payload
- * length, the protobuf payload), writing and validating. Format and bounds
- * from the contract (contract/contract.json), as in proto/image.ts.
+ * hotcache-capture --check: validating hotcache.img (the magic, a u32
+ * little-endian payload length, the protobuf payload) with the bounds of the
+ * contract (contract/contract.json), as proto/image.ts does.
  */
 #ifndef HOTCACHE_IMAGE_H
 #define HOTCACHE_IMAGE_H
@@ -10,20 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "capture.h"
-
-/*
- * Encodes and frames @c into a malloc'ed buffer. Files that would push the
- * image past HC_LIMIT_IMAGE_BYTES are left out and the capture is marked
- * partial. -ENOMEM (logged).
- */
-int hc_image_pack(struct hc_capture *c, uint8_t **buf, size_t *len);
-
-/* Writes the image as @dirfd/hotcache.img atomically (temp file, fsync, rename). */
-int hc_image_write_at(int dirfd, const uint8_t *buf, size_t len);
-
-/* Writes all of @buf to @fd. */
-int hc_image_write_fd(int fd, const uint8_t *buf, size_t len);
+#include "contract.h"
 
 /* What a validated image holds. */
 struct hc_image_counts {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include "log.h"
+#include "hotcache/log.h"
 #include "window.h"
 
 int hc_window_each(struct hc_backend *b, int fd, uint64_t size_pages, hc_window_fn fn, void *ctx)

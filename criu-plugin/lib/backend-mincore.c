@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "log.h"
+#include "hotcache/log.h"
 #include "window.h"
 
 static int mincore_open(struct hc_backend *b)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "contract.h"
-#include "restore-key.h"
+#include "hotcache/restore-key.h"
 
 static bool number(const char *s, size_t len, size_t max)
 {

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "contract.h"
+#include "hotcache/capture.h"
 #include "ranges.h"
 
 #define HC_BACKEND_FDS 4
@@ -46,10 +47,6 @@ extern const struct hc_backend_ops hc_backend_mincore;
 int hc_backend_open(struct hc_backend *b, enum hc_backend_id want);
 int hc_backend_scan(struct hc_backend *b, int fd, uint64_t size_pages, struct hc_ranges *out);
 void hc_backend_close(struct hc_backend *b);
-
-/* "kmod", "kpageflags", "mincore", "auto" <-> id; -EINVAL for anything else. */
-int hc_backend_parse(const char *name, enum hc_backend_id *id);
-const char *hc_backend_name(enum hc_backend_id id);
 
 /* True once @b's deadline has passed. */
 bool hc_backend_late(const struct hc_backend *b);

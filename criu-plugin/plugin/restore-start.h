@@ -3,7 +3,7 @@
 #ifndef HOTCACHE_RESTORE_START_H
 #define HOTCACHE_RESTORE_START_H
 
-#include "config.h"
+#include "hotcache/config.h"
 
 /* In init(RESTORE): runs the action script as CRIU's pre-restore would. Never fails. */
 void hc_restore_start(const struct hc_config *cfg);

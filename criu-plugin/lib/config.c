@@ -20,8 +20,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config.h"
-#include "log.h"
+#include "hotcache/config.h"
+#include "hotcache/log.h"
 
 struct spec {
 	const char *key;

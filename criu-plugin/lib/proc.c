@@ -9,7 +9,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "hotcache/log.h"
 #include "proc.h"
 
 struct pid_list {

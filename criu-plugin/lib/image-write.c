@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "hotcache.pb-c.h"
-#include "image.h"
-#include "log.h"
+#include "hotcache/log.h"
+#include "record.h"
 
 /* protoc-c numbers the schema's enums itself: they must be the contract's. */
 _Static_assert((int)HOTCACHE__HOTNESS__HOTNESS_RESIDENT == (int)HC_CLASS_RESIDENT && (int)HOTCACHE__HOTNESS__HOTNESS_WARM == (int)HC_CLASS_WARM &&
@@ -105,7 +105,7 @@ static int build_file_msg(const struct hc_file *file, struct file_msg *m)
 	return 0;
 }
 
-int hc_image_pack(struct hc_capture *c, uint8_t **buf, size_t *len)
+int hc_record_pack(struct hc_record *c, uint8_t **buf, size_t *len)
 {
 	Hotcache__HotcacheImage img = HOTCACHE__HOTCACHE_IMAGE__INIT;
 	Hotcache__Capture cap = HOTCACHE__CAPTURE__INIT;
@@ -131,7 +131,7 @@ int hc_image_pack(struct hc_capture *c, uint8_t **buf, size_t *len)
 		size = hotcache__file__get_packed_size(&msgs[n].f) + 11;
 		if (bytes + size > HC_LIMIT_IMAGE_BYTES) {
 			free_file_msg(&msgs[n]);
-			hc_capture_partial(c, "image would exceed %u bytes: %zu of %zu files kept", HC_LIMIT_IMAGE_BYTES, n,
+			hc_record_partial(c, "image would exceed %u bytes: %zu of %zu files kept", HC_LIMIT_IMAGE_BYTES, n,
 					   c->n_files);
 			break;
 		}

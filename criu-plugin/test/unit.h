@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The unit tests of libhotcache's pure parts: a table per file, run one at a time by runner.c. */
+#ifndef HOTCACHE_UNIT_H
+#define HOTCACHE_UNIT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct unit_test {
+	const char *name;
+	void (*fn)(void);
+};
+
+/* Set by CHECK when a check fails; the runner reports the test as failed. */
+extern bool unit_failed;
+
+/* Records a failed check with where and what, and goes on. */
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			unit_failed = true;                                    \
+			printf("%s:%d: %s: ", __FILE__, __LINE__, #cond);      \
+			printf(__VA_ARGS__);                                   \
+			putchar('\n');                                         \
+		}                                                              \
+	} while (0)
+
+#define UNIT_TESTS(name) const struct unit_test name[]
+#define UNIT_COUNT(table) (sizeof(table) / sizeof(table[0]))
+
+extern const struct unit_test unit_ranges[], unit_path[], unit_dedup[], unit_mapped[];
+extern const unsigned int unit_ranges_n, unit_path_n, unit_dedup_n, unit_mapped_n;
+
+#endif /* HOTCACHE_UNIT_H */
