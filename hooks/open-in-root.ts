@@ -2,6 +2,7 @@
 // root, and checks that it is still the file that was captured.
 import { close, constants, fstat, open, type BigIntStats } from 'node:fs';
 import { promisify } from 'node:util';
+import { REFUSED_FS } from '../contract/out/contract.js';
 import type { ImageFile } from '../proto/image.js';
 import { isSystemError, native, Resolver } from './native.js';
 
@@ -25,6 +26,13 @@ function kind(mode: number): string {
 	}
 }
 
+/** Why a file on a refused file system (the contract's list, which the capture skips too) is not opened. */
+function refusal(fs: string): string {
+	return REFUSED_FS.find((f) => f.name === fs)?.why === 'daemon'
+		? `on ${fs}, served by a process that could make open or read hang: not opened`
+		: `on ${fs}, a kernel interface with no storage behind it: not opened`;
+}
+
 const WHY: Record<string, string> = {
 	ENOENT: 'not found in the root',
 	ELOOP: 'a symlink on the way (links are not followed: image paths are already resolved)',
@@ -34,9 +42,6 @@ const WHY: Record<string, string> = {
 	ESTALE: 'replaced while it was being opened',
 	EAGAIN: 'the root kept changing while the path was resolved',
 };
-
-/** File systems served by a process (the others refused are kernel interfaces). */
-const SERVED_FS = new Set(['fuse', '9p', 'autofs']);
 
 /** Why a failed open refused the file. */
 function failure(err: { code: string; syscall: string }): string {
@@ -68,8 +73,7 @@ export async function openRegular(rootFd: number, file: string, resolver = Resol
 		if (!isSystemError(err)) throw err;
 		return { ok: false, reason: failure(err) };
 	}
-	if (opened.refusedFs !== null && SERVED_FS.has(opened.refusedFs)) return { ok: false, reason: `on ${opened.refusedFs}, served by a process that could make open or read hang: not opened` };
-	if (opened.refusedFs !== null) return { ok: false, reason: `on ${opened.refusedFs}, a kernel interface with no storage behind it: not opened` };
+	if (opened.refusedFs !== null) return { ok: false, reason: refusal(opened.refusedFs) };
 	if (opened.leased) return { ok: false, reason: 'another process holds a lease on it: not opened (any open would make the kernel ask the holder to give the lease up)' };
 	if (opened.fd < 0) return { ok: false, reason: `is ${kind(opened.mode)}, not a regular file` };
 	try {

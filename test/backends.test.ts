@@ -248,6 +248,22 @@ testUnless(isRoot ? null : 'switching users and bind mounts need root', backends
 	assert.match(r.stderr.toString(), /counter of \d+ is no longer the mapped file/);
 });
 
+// The capture skips the file systems the prefetcher refuses: one list (the contract's). mqueue was not on
+// the capture's own list before it was shared; proc was on both.
+testUnless(isRoot ? null : 'mounting mqueue needs root', backends, 'files on a refused file system are left out of the capture, others kept', () => {
+	const dir = file('refused');
+	mkdirSync(dir);
+	const script = 'mkdir "$D/mq" && mount -t mqueue none "$D/mq" && : >"$D/mq/queue" && exec "$CAPTURE" --backend mincore "$D/mq/queue" /proc/self/status "$A"';
+	const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], {
+		env: { ...process.env, D: dir, A: file('A'), CAPTURE: captureTool, HOTCACHE_VERBOSE: '2' },
+		maxBuffer: 16 << 20,
+	});
+	assert.is(r.status, 0, r.stderr.toString());
+	assert.equal(decodeImage(r.stdout).files.map((f) => f.path), [file('A')]);
+	assert.match(r.stderr.toString(), /skipping .*\/mq\/queue: on mqueue/);
+	assert.match(r.stderr.toString(), /skipping \/proc\/\d+\/status: on proc/);
+});
+
 backends('hotcache scan --json: the same capture through the CLI', () => {
 	const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(projectRoot, 'tools/hotcache.js'), 'scan', ...args], { encoding: 'utf8' });
 	const r = cli('--json', '--backend', 'mincore', file('A'), file('C'));

@@ -1,5 +1,5 @@
 // libhotcache's pure parts, in C: page ranges, the path rules, the dedup table, mapped pages raised to
-// warm (criu-plugin/test/, run by criu-plugin/out/hotcache-test). One uvu test per C test; a failed one
+// warm, the refused file systems (criu-plugin/test/, run by criu-plugin/out/hotcache-test). One uvu test per C test; a failed one
 // shows the checks that failed, with file and line.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -15,7 +15,7 @@ if (list.status !== 0) throw new Error(`${runner} list failed (npm ci builds it)
 const names = list.stdout.split('\n').filter((n) => n !== '');
 
 library('the runner lists the unit tests of every part', () => {
-	for (const part of ['ranges', 'path', 'dedup', 'mapped']) assert.ok(names.some((n) => n.startsWith(`${part}: `)), part);
+	for (const part of ['ranges', 'path', 'dedup', 'mapped', 'refused fs']) assert.ok(names.some((n) => n.startsWith(`${part}: `)), part);
 });
 
 for (const name of names) {

@@ -3,7 +3,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "cachestat.h"
+#include "hotcache/cachestat.h"
 
 /* Older libc headers lack it: 451 on x86-64 and in the generic syscall table (alpha and MIPS differ). */
 #ifndef __NR_cachestat
@@ -13,7 +13,7 @@
 /* The kernel's structures (include/uapi/linux/mman.h). */
 struct kernel_cachestat_range {
 	uint64_t off;
-	uint64_t len;	/* 0: to the end of the file */
+	uint64_t len;
 };
 
 struct kernel_cachestat {
@@ -24,9 +24,9 @@ struct kernel_cachestat {
 	uint64_t nr_recently_evicted;
 };
 
-int hc_cachestat(int fd, struct hc_cachestat *cs)
+int hc_cachestat(int fd, uint64_t off, uint64_t len, struct hc_cachestat *cs)
 {
-	struct kernel_cachestat_range range = { 0, 0 };
+	struct kernel_cachestat_range range = { off, len };
 	struct kernel_cachestat k;
 
 	if (syscall(__NR_cachestat, fd, &range, &k, 0) < 0)
@@ -34,5 +34,7 @@ int hc_cachestat(int fd, struct hc_cachestat *cs)
 	cs->cached = k.nr_cache;
 	cs->dirty = k.nr_dirty;
 	cs->writeback = k.nr_writeback;
+	cs->evicted = k.nr_evicted;
+	cs->recently_evicted = k.nr_recently_evicted;
 	return 0;
 }

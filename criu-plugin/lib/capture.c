@@ -9,22 +9,22 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include "backend.h"
-#include "cachestat.h"
 #include "clock.h"
 #include "dedup.h"
 #include "grow.h"
+#include "hotcache/cachestat.h"
 #include "hotcache/log.h"
+#include "hotcache/open-in-root.h"
+#include "hotcache/refused-fs.h"
 #include "mapped.h"
 #include "path.h"
 #include "proc.h"
@@ -108,21 +108,22 @@ static struct hc_file *lookup(struct hc_capture *c, uint64_t dev, uint64_t ino)
 	return hc_dedup_find(&c->dedup, dev, ino, &index) ? &c->rec.files[index] : NULL;
 }
 
-/* File systems whose "regular files" have no page cache worth keeping. */
-static bool pseudo_fs(int fd)
+/*
+ * True, logged at debug level, when the file @pathfd holds is on a file
+ * system the prefetcher would never open (the contract's refusedFs): its
+ * pages are not worth recording, and opening it could hang or have effects.
+ */
+static bool refused(int pathfd, const char *what)
 {
-	static const long types[] = { PROC_SUPER_MAGIC,	  SYSFS_MAGIC,	   CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC,
-				      DEBUGFS_MAGIC,	  TRACEFS_MAGIC,   SECURITYFS_MAGIC,   BPF_FS_MAGIC,
-				      PSTOREFS_MAGIC,	  EFIVARFS_MAGIC };
 	struct statfs sfs;
-	size_t i;
+	const char *fs;
 
-	if (fstatfs(fd, &sfs) < 0)
+	if (fstatfs(pathfd, &sfs) < 0)
 		return false;
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if ((long)sfs.f_type == types[i])
-			return true;
-	return false;
+	fs = hc_refused_fs((unsigned long)sfs.f_type);
+	if (fs)
+		pr_debug("skipping %s: on %s", what, fs);
+	return fs != NULL;
 }
 
 /*
@@ -138,28 +139,23 @@ static bool on_overlayfs(int fd)
 	return fstatfs(fd, &sfs) == 0 && (long)sfs.f_type == OVERLAYFS_SUPER_MAGIC;
 }
 
-static int open_ro(int dirfd, const char *name)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOATIME);
-
-	/* O_NOATIME needs ownership or CAP_FOWNER. */
-	if (fd < 0 && errno == EPERM)
-		fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	return fd;
-}
-
 /*
- * Opens the file an O_PATH descriptor holds, read-only. Files of a task are
- * first reached with O_PATH (no open side effects, e.g. of a device node)
- * and checked with fstat(); this then opens that same inode, whatever
- * happened to its name meanwhile.
+ * Opens the file an O_PATH descriptor holds, read-only. Files are first
+ * reached with O_PATH (no open side effects, e.g. of a device node) and
+ * checked with fstat() and fstatfs(); this then opens that same inode,
+ * whatever happened to its name meanwhile.
  */
 static int reopen_ro(int pathfd)
 {
 	char self[32];
+	int fd;
 
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", pathfd);
-	return open_ro(AT_FDCWD, self);
+	fd = open(self, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOATIME);
+	/* O_NOATIME needs ownership or CAP_FOWNER. */
+	if (fd < 0 && errno == EPERM)
+		fd = open(self, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	return fd;
 }
 
 static void record_handle(struct hc_file *file, int fd)
@@ -188,7 +184,7 @@ static void record_handle(struct hc_file *file, int fd)
 static bool sync_if_dirty(struct hc_capture *c, struct hc_file *file, int fd, bool writable)
 {
 	struct hc_cachestat cs;
-	int ret = on_overlayfs(fd) ? -EOPNOTSUPP : hc_cachestat(fd, &cs);
+	int ret = on_overlayfs(fd) ? -EOPNOTSUPP : hc_cachestat(fd, 0, 0, &cs);
 	bool dirty = ret == 0 ? cs.dirty + cs.writeback > 0 : writable;
 
 	if (ret < 0 && ret != -ENOSYS && ret != -EOPNOTSUPP)
@@ -240,8 +236,8 @@ static int add_file(struct hc_capture *c, int fd, const struct stat *st, const c
 	}
 	if (late(c))
 		return -ETIME;
-	if (st->st_nlink == 0 || pseudo_fs(fd)) {
-		pr_debug("skipping %s: deleted or on a pseudo file system", host_path);
+	if (st->st_nlink == 0) {
+		pr_debug("skipping %s: deleted", host_path);
 		return 0;
 	}
 	path = hc_path_in_root(host_path, c->root);
@@ -324,6 +320,8 @@ static int file_of_link(struct hc_capture *c, int dirfd, const char *name, bool 
 		goto out;
 	}
 	host_path[n] = '\0';
+	if (refused(pathfd, host_path))
+		goto out;
 	fd = reopen_ro(pathfd);
 	if (fd < 0) {
 		pr_warn("cannot open %s: %m", host_path);
@@ -369,10 +367,9 @@ static int on_fd(void *ctx, const struct hc_proc_fd *f)
 	return ret;
 }
 
-/* Without map_files (no CAP_SYS_ADMIN): an O_PATH descriptor of the path resolved inside the process's root. */
+/* Without map_files (no CAP_SYS_ADMIN): an O_PATH descriptor of the path resolved inside the process's root; -1 with errno. */
 static int path_in_root(pid_t pid, const char *root, const char *host_path)
 {
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
 	const char *path = hc_path_in_root(host_path, root);
 	char link[64];
 	int rootfd, fd;
@@ -385,8 +382,12 @@ static int path_in_root(pid_t pid, const char *root, const char *host_path)
 	rootfd = open(link, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return -1;
-	fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	fd = hc_openat2_in_root(rootfd, path);
 	close(rootfd);
+	if (fd < 0) {
+		errno = -fd;
+		return -1;
+	}
 	return fd;
 }
 
@@ -409,7 +410,7 @@ static int map_by_path(struct hc_capture *c, const struct hc_proc_map *m, struct
 		goto out;
 	}
 	*file = lookup(c, st.st_dev, st.st_ino);
-	if (*file)
+	if (*file || refused(pathfd, m->path))
 		goto out;
 	fd = reopen_ro(pathfd);
 	if (fd < 0) {
@@ -567,7 +568,7 @@ int hc_capture_path(struct hc_capture *c, const char *path)
 	char real[PATH_MAX];
 	struct hc_file *file;
 	struct stat st;
-	int fd, ret;
+	int pathfd, fd, ret = 0;
 
 	if (c->stopped)
 		return 0;
@@ -575,22 +576,32 @@ int hc_capture_path(struct hc_capture *c, const char *path)
 		pr_perror("cannot resolve %s", path);
 		return -errno;
 	}
-	fd = open_ro(AT_FDCWD, real);
-	if (fd < 0 || fstat(fd, &st) < 0) {
+	pathfd = open(real, O_PATH | O_CLOEXEC);
+	if (pathfd < 0 || fstat(pathfd, &st) < 0) {
 		pr_perror("cannot open %s", real);
 		ret = -errno;
-		if (fd >= 0)
-			close(fd);
+		if (pathfd >= 0)
+			close(pathfd);
 		return ret;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		pr_err("%s is not a regular file", real);
-		close(fd);
+		close(pathfd);
 		return -EINVAL;
 	}
 	strcpy(c->root, "/");
-	ret = lookup(c, st.st_dev, st.st_ino) ? 0 : add_file(c, fd, &st, real, false, &file);
-	close(fd);
+	if (!lookup(c, st.st_dev, st.st_ino) && !refused(pathfd, real)) {
+		fd = reopen_ro(pathfd);
+		if (fd < 0) {
+			pr_perror("cannot open %s", real);
+			ret = -errno;
+			close(pathfd);
+			return ret;
+		}
+		ret = add_file(c, fd, &st, real, false, &file);
+		close(fd);
+	}
+	close(pathfd);
 	/* A bound was hit: the capture is partial (logged), and what it holds is still written. */
 	if (ret < 0)
 		c->stopped = true;

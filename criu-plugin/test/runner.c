@@ -25,7 +25,10 @@ bool unit_failed;
 static const struct {
 	const struct unit_test *tests;
 	const unsigned int *n;
-} tables[] = { { unit_ranges, &unit_ranges_n }, { unit_path, &unit_path_n }, { unit_dedup, &unit_dedup_n }, { unit_mapped, &unit_mapped_n } };
+} tables[] = {
+	{ unit_ranges, &unit_ranges_n }, { unit_path, &unit_path_n }, { unit_dedup, &unit_dedup_n },
+	{ unit_mapped, &unit_mapped_n }, { unit_refused_fs, &unit_refused_fs_n },
+};
 
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 

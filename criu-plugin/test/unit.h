@@ -28,7 +28,7 @@ extern bool unit_failed;
 #define UNIT_TESTS(name) const struct unit_test name[]
 #define UNIT_COUNT(table) (sizeof(table) / sizeof(table[0]))
 
-extern const struct unit_test unit_ranges[], unit_path[], unit_dedup[], unit_mapped[];
-extern const unsigned int unit_ranges_n, unit_path_n, unit_dedup_n, unit_mapped_n;
+extern const struct unit_test unit_ranges[], unit_path[], unit_dedup[], unit_mapped[], unit_refused_fs[];
+extern const unsigned int unit_ranges_n, unit_path_n, unit_dedup_n, unit_mapped_n, unit_refused_fs_n;
 
 #endif /* HOTCACHE_UNIT_H */

@@ -2,11 +2,12 @@
 // following any symlink: image paths are the kernel's own resolved paths (readlink of the captured
 // fds and mappings), so a link on the way means the tree is not the one captured, and following links
 // would let the tree make each lookup cost up to 40 hops of PATH_MAX-long targets.
-// openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS) where the kernel has it (5.6+); otherwise a walk,
-// component by component with O_NOFOLLOW, that refuses symlinks and "..". The path is first resolved
-// to an O_PATH fd: a device or FIFO is reported (fd -1) without ever being opened, so opening it cannot
-// have side effects. So is a file on a file system with no storage behind its page cache (procfs,
-// sysfs, ...: reading an attribute can have effects), one served by a process (FUSE, 9p, autofs: it
+// openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS) where the kernel has it (5.6+; the capture library's
+// call, shared with the capture); otherwise a walk, component by component with O_NOFOLLOW, that
+// refuses symlinks and "..". The path is first resolved to an O_PATH fd: a device or FIFO is reported
+// (fd -1) without ever being opened, so opening it cannot have side effects. So is a file on a file
+// system the contract refuses (the library's list, which the capture skips too: kernel interfaces,
+// where reading an attribute can have effects, and those served by a process, FUSE, 9p, autofs, that
 // may never answer), and a file another process holds a lease on (any open, even one that fails,
 // makes the kernel ask the holder to give the lease up). A regular file elsewhere is reopened
 // read-only through /proc/self/fd.
@@ -19,67 +20,17 @@
 #include <mutex>
 #include <vector>
 #include <fcntl.h>
-#include <linux/magic.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
-#include <sys/syscall.h>
 #include <unistd.h>
+
+#include "hotcache/open-in-root.h"
+#include "hotcache/refused-fs.h"
 
 namespace {
 
 enum class Resolver { Auto, Openat2, Walk };
-
-// Not in <linux/magic.h>: each file system defines its own (fs/configfs/mount.c, ipc/mqueue.c,
-// fs/nfsd/nfsctl.c, fs/fuse/control.c, net/sunrpc/rpc_pipe.c, fs/ocfs2/dlmfs/dlmfs.c).
-constexpr unsigned long kConfigfsMagic = 0x62656570;
-constexpr unsigned long kMqueueMagic = 0x19800202;
-constexpr unsigned long kNfsdMagic = 0x6e667364;
-constexpr unsigned long kFuseCtlMagic = 0x65735543;
-constexpr unsigned long kRpcPipefsMagic = 0x67596969;
-constexpr unsigned long kDlmfsMagic = 0x76a9f425;
-
-struct RefusedFs {
-	unsigned long magic;
-	const char *name;
-};
-
-// File systems whose "regular files" are not storage-backed page cache: kernel interfaces (a read can
-// have effects or be slow: rpc_pipefs files are upcall pipes, opening a dlmfs file takes a cluster
-// lock), and those served by a process that may never answer (FUSE, 9p, autofs).
-constexpr RefusedFs kRefusedFs[] = {
-	{PROC_SUPER_MAGIC, "proc"},
-	{SYSFS_MAGIC, "sysfs"},
-	{DEBUGFS_MAGIC, "debugfs"},
-	{TRACEFS_MAGIC, "tracefs"},
-	{SECURITYFS_MAGIC, "securityfs"},
-	{SELINUX_MAGIC, "selinuxfs"},
-	{SMACK_MAGIC, "smackfs"},
-	{CGROUP_SUPER_MAGIC, "cgroup"},
-	{CGROUP2_SUPER_MAGIC, "cgroup2"},
-	{RDTGROUP_SUPER_MAGIC, "resctrl"},
-	{kConfigfsMagic, "configfs"},
-	{BPF_FS_MAGIC, "bpf"},
-	{PSTOREFS_MAGIC, "pstore"},
-	{EFIVARFS_MAGIC, "efivarfs"},
-	{kMqueueMagic, "mqueue"},
-	{kNfsdMagic, "nfsd"},
-	{FUSE_SUPER_MAGIC, "fuse"},
-	{kFuseCtlMagic, "fusectl"},
-	{V9FS_MAGIC, "9p"},
-	{AUTOFS_SUPER_MAGIC, "autofs"},
-	{kRpcPipefsMagic, "rpc_pipefs"},
-	{kDlmfsMagic, "ocfs2_dlmfs"},
-};
-
-const char *RefusedFsName(unsigned long magic)
-{
-	for (const RefusedFs &fs : kRefusedFs)
-		if (fs.magic == magic)
-			return fs.name;
-	return nullptr;
-}
 
 // The inodes with a lease that a read-only open would break: a write lease, or one already being
 // broken. /proc/locks lists leases ("LEASE", and NFS delegations as "DELEG") as
@@ -138,9 +89,6 @@ bool LeaseConflicts(dev_t dev, ino_t ino)
 	return false;
 }
 
-// RESOLVE_IN_ROOT returns EAGAIN when a rename raced with the walk; a retry usually succeeds.
-constexpr int kOpenat2Attempts = 4;
-
 class OpenInRootWorker : public PromiseWorker {
 public:
 	OpenInRootWorker(Napi::Env env, int root_fd, std::string path, Resolver resolver)
@@ -150,11 +98,12 @@ public:
 	{
 		int pathfd = -1;
 		if (resolver_ != Resolver::Walk) {
-			pathfd = ResolveOpenat2();
-			if (pathfd < 0 && resolver_ == Resolver::Auto && (errno == ENOSYS || errno == E2BIG))
+			via_ = "openat2";
+			pathfd = hc_openat2_in_root(root_fd_, path_.c_str());
+			if (pathfd < 0 && resolver_ == Resolver::Auto && (pathfd == -ENOSYS || pathfd == -E2BIG))
 				pathfd = ResolveWalk();
 			else if (pathfd < 0)
-				Fail(errno, "openat2");
+				Fail(-pathfd, "openat2");
 		} else {
 			pathfd = ResolveWalk();
 		}
@@ -177,21 +126,6 @@ public:
 	std::string ErrorPath() const override { return path_; }
 
 private:
-	int ResolveOpenat2()
-	{
-		struct open_how how = {};
-		how.flags = O_PATH | O_CLOEXEC;
-		how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS;
-		via_ = "openat2";
-		int fd = -1;
-		for (int i = 0; i < kOpenat2Attempts && fd < 0; i++) {
-			fd = static_cast<int>(syscall(SYS_openat2, root_fd_, path_.c_str(), &how, sizeof(how)));
-			if (fd < 0 && errno != EAGAIN)
-				break;
-		}
-		return fd;
-	}
-
 	// Returns an O_PATH fd or -1 after Fail().
 	int ResolveWalk()
 	{
@@ -253,7 +187,7 @@ private:
 			Fail(errno, "fstatfs");
 			return;
 		}
-		refused_fs_ = RefusedFsName(static_cast<unsigned long>(fs.f_type));
+		refused_fs_ = hc_refused_fs(static_cast<unsigned long>(fs.f_type));
 		if (refused_fs_ || !S_ISREG(before.st_mode))
 			return;
 		leased_ = LeaseConflicts(before.st_dev, before.st_ino);

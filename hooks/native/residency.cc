@@ -1,29 +1,16 @@
 // Which pages of a file are in the page cache: mincore(2) on a read-only shared mapping (per page), and
-// cachestat(2) (Linux 6.5+, aggregate counts, no mapping needed).
+// cachestat(2) (Linux 6.5+, aggregate counts, no mapping needed; the capture library's call).
 #include "worker.h"
 
 #include <cerrno>
 #include <cstdint>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <vector>
 
-namespace {
+#include "hotcache/cachestat.h"
 
-// Not in every libc's headers yet: the syscall number is the same on every architecture (generic table).
-constexpr long kSysCachestat = 451;
-struct CachestatRange {
-	uint64_t off;
-	uint64_t len;
-};
-struct Cachestat {
-	uint64_t nr_cache;
-	uint64_t nr_dirty;
-	uint64_t nr_writeback;
-	uint64_t nr_evicted;
-	uint64_t nr_recently_evicted;
-};
+namespace {
 
 // Bounds one call's vector (1 byte per page): 1 GiB of 4 KiB pages is a 256 KiB vector.
 constexpr int64_t kMaxMincoreBytes = INT64_C(1) << 30;
@@ -66,28 +53,29 @@ private:
 class CachestatWorker : public PromiseWorker {
 public:
 	CachestatWorker(Napi::Env env, int fd, int64_t offset, int64_t length)
-		: PromiseWorker(env, "hotcache:cachestat"), fd_(fd), range_{static_cast<uint64_t>(offset), static_cast<uint64_t>(length)} {}
+		: PromiseWorker(env, "hotcache:cachestat"), fd_(fd), offset_(static_cast<uint64_t>(offset)), length_(static_cast<uint64_t>(length)) {}
 
 	void Execute() override
 	{
-		if (syscall(kSysCachestat, fd_, &range_, &stat_, 0) != 0)
-			Fail(errno, "cachestat");
+		int ret = hc_cachestat(fd_, offset_, length_, &stat_);
+		if (ret < 0)
+			Fail(-ret, "cachestat");
 	}
 	Napi::Value Result() override
 	{
 		Napi::Object out = Napi::Object::New(Env());
-		out.Set("cache", static_cast<double>(stat_.nr_cache));
-		out.Set("dirty", static_cast<double>(stat_.nr_dirty));
-		out.Set("writeback", static_cast<double>(stat_.nr_writeback));
-		out.Set("evicted", static_cast<double>(stat_.nr_evicted));
-		out.Set("recentlyEvicted", static_cast<double>(stat_.nr_recently_evicted));
+		out.Set("cache", static_cast<double>(stat_.cached));
+		out.Set("dirty", static_cast<double>(stat_.dirty));
+		out.Set("writeback", static_cast<double>(stat_.writeback));
+		out.Set("evicted", static_cast<double>(stat_.evicted));
+		out.Set("recentlyEvicted", static_cast<double>(stat_.recently_evicted));
 		return out;
 	}
 
 private:
 	int fd_;
-	CachestatRange range_;
-	Cachestat stat_{};
+	uint64_t offset_, length_;
+	struct hc_cachestat stat_{};
 };
 
 // mincore(fd, offset, length): Promise<Uint8Array>, one 0/1 per page. offset page-aligned, length <= 1 GiB.
