@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { builtPaths, projectRoot } from '../tools/project.js';
 import { actionScriptSafeUnderRpc, installedCriuVersion } from '../tools/install/criu-version.js';
+import { decodeImage } from '../proto/image.js';
+import { makeFile, runCaptureTool, scratchDir } from './capture-support.js';
 
 const install = suite('install');
 const bin = path.join(projectRoot, 'tools/hotcache.js');
@@ -70,25 +72,60 @@ install.run();
 
 const doctor = suite('doctor');
 
+interface Doctor {
+	code: number | null;
+	status: (check: string) => string | undefined;
+	detail: (check: string) => string;
+}
+
+function runDoctor(root: string): Doctor {
+	const r = spawnSync(process.execPath, [bin, 'doctor', '--json', '--root', root], { encoding: 'utf8' });
+	const { findings } = JSON.parse(r.stdout) as { findings: { check: string; status: string; detail: string }[] };
+	const find = (check: string) => findings.find((f) => f.check === check);
+	assert.is(r.status, findings.some((f) => f.status === 'fail') ? 1 : 0, 'exit 1 exactly when a finding fails');
+	return { code: r.status, status: (check) => find(check)?.status, detail: (check) => find(check)?.detail ?? '' };
+}
+
 doctor('reports an installed plugin and action script', () => {
-	const staged = mkdtempSync(path.join(os.tmpdir(), 'hotcache-doctor-'));
+	hotcache('install', '--root', root, '--criu-version', '4.1');
+	const d = runDoctor(root);
+	assert.is(d.status('plugin'), 'ok');
+	// Installed for CRIU 4.1, but doctor judges the config by the criu this host really has.
+	const criu = installedCriuVersion();
+	assert.is(d.status('action script'), !criu || actionScriptSafeUnderRpc(criu) ? 'ok' : 'fail');
+	assert.is(d.status('prefetcher'), 'ok', d.detail('prefetcher'));
+	assert.match(d.detail('prefetcher'), /^self-contained: Node v\d+\.\d+\.\d+ at .*\/usr\/libexec\/criu-hotcache\/node$/);
+});
+
+doctor('nothing installed: the plugin is missing and doctor fails', () => {
+	const d = runDoctor(root);
+	assert.is(d.status('plugin'), 'fail');
+	assert.match(d.detail('plugin'), /hotcache\.so missing: run hotcache install/);
+	assert.is(d.status('action script'), 'warn');
+	assert.is(d.code, 1);
+});
+
+doctor('the backend and LRU it reports are those a real capture here uses', async () => {
+	const scratch = scratchDir('doctor');
 	try {
-		hotcache('install', '--root', staged, '--criu-version', '4.1');
-		const r = spawnSync(process.execPath, [bin, 'doctor', '--json', '--root', staged], { encoding: 'utf8' });
-		const { findings } = JSON.parse(r.stdout) as { findings: { check: string; status: string; detail: string }[] };
-		const status = (check: string) => findings.find((f) => f.check === check)?.status;
-		assert.is(status('plugin'), 'ok');
-		// Installed for CRIU 4.1, but doctor judges the config by the criu this host really has.
-		const criu = installedCriuVersion();
-		assert.is(status('action script'), !criu || actionScriptSafeUnderRpc(criu) ? 'ok' : 'fail');
-		assert.ok(['ok', 'warn'].includes(status('hotness backend') ?? ''), JSON.stringify(findings));
-		const prefetcher = findings.find((f) => f.check === 'prefetcher');
-		assert.is(prefetcher?.status, 'ok', JSON.stringify(prefetcher));
-		assert.match(prefetcher!.detail, /^self-contained: Node v\d+\.\d+\.\d+ at .*\/usr\/libexec\/criu-hotcache\/node$/);
-		assert.is(r.status, findings.some((f) => f.status === 'fail') ? 1 : 0);
+		const file = path.join(scratch.dir, 'f');
+		makeFile(file, 16);
+		const r = runCaptureTool([file]);
+		assert.is(r.code, 0, r.stderr);
+		const { capture } = decodeImage(r.stdout);
+		const d = runDoctor(root);
+		assert.match(d.detail('hotness backend'), new RegExp(`^${capture.backend}\\b`));
+		assert.is(d.status('hotness backend'), capture.hotWarmExact ? 'ok' : 'warn');
+		assert.is(d.detail('lru'), capture.lru === 'mglru' ? 'MGLRU (multi-gen LRU) enabled' : 'classic active/inactive LRU');
+		assert.is(d.status('kernel module'), capture.backend === 'kmod' ? 'ok' : 'warn');
 	} finally {
-		rmSync(staged, { recursive: true, force: true });
+		scratch.remove();
 	}
 });
+
+doctor.before.each(() => {
+	root = mkdtempSync(path.join(os.tmpdir(), 'hotcache-doctor-'));
+});
+doctor.after.each(() => rmSync(root, { recursive: true, force: true }));
 
 doctor.run();

@@ -103,7 +103,6 @@ static int kmod_scan(struct hc_backend *b, int fd, uint64_t size_pages, struct h
 
 const struct hc_backend_ops hc_backend_kmod = {
 	.id = HC_BACKEND_KMOD,
-	.name = "kmod",
 	.open = kmod_open,
 	.scan = kmod_scan,
 };

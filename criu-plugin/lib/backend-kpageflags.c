@@ -232,7 +232,6 @@ static int kpageflags_scan(struct hc_backend *b, int fd, uint64_t size_pages, st
 
 const struct hc_backend_ops hc_backend_kpageflags = {
 	.id = HC_BACKEND_KPAGEFLAGS,
-	.name = "kpageflags",
 	.open = kpageflags_open,
 	.scan = kpageflags_scan,
 };

@@ -65,7 +65,6 @@ static int mincore_scan(struct hc_backend *b, int fd, uint64_t size_pages, struc
 
 const struct hc_backend_ops hc_backend_mincore = {
 	.id = HC_BACKEND_MINCORE,
-	.name = "mincore",
 	.open = mincore_open,
 	.scan = mincore_scan,
 };

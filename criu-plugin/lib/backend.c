@@ -19,17 +19,16 @@ static const struct hc_backend_ops *const all_backends[] = {
 
 #define N_BACKENDS (sizeof(all_backends) / sizeof(all_backends[0]))
 
+/* By id. */
+static const char *const names[] = { HC_BACKEND_NAMES };
+
 int hc_backend_parse(const char *name, enum hc_backend_id *id)
 {
 	size_t i;
 
-	if (!strcmp(name, "auto")) {
-		*id = HC_BACKEND_AUTO;
-		return 0;
-	}
-	for (i = 0; i < N_BACKENDS; i++) {
-		if (!strcmp(name, all_backends[i]->name)) {
-			*id = all_backends[i]->id;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(name, names[i])) {
+			*id = (enum hc_backend_id)i;
 			return 0;
 		}
 	}
@@ -38,12 +37,7 @@ int hc_backend_parse(const char *name, enum hc_backend_id *id)
 
 const char *hc_backend_name(enum hc_backend_id id)
 {
-	size_t i;
-
-	for (i = 0; i < N_BACKENDS; i++)
-		if (all_backends[i]->id == id)
-			return all_backends[i]->name;
-	return "auto";
+	return (size_t)id < sizeof(names) / sizeof(names[0]) ? names[id] : names[HC_BACKEND_AUTO];
 }
 
 enum hc_lru hc_kernel_lru(void)
@@ -90,17 +84,31 @@ int hc_backend_open(struct hc_backend *b, enum hc_backend_id want)
 		if (want != HC_BACKEND_AUTO && ops->id != want)
 			continue;
 		if (try_open(b, ops) == 0) {
-			pr_debug("backend %s, %s LRU%s", ops->name, b->lru == HC_LRU_MGLRU ? "MGLRU" : "classic",
+			pr_debug("backend %s, %s LRU%s", hc_backend_name(ops->id), b->lru == HC_LRU_MGLRU ? "MGLRU" : "classic",
 				 b->hot_warm_exact ? "" : ", hot and warm not told apart");
 			return 0;
 		}
 		if (want != HC_BACKEND_AUTO) {
-			pr_err("backend %s was asked for and is not usable here", ops->name);
+			pr_err("backend %s was asked for and is not usable here", hc_backend_name(ops->id));
 			return -ENODEV;
 		}
 	}
 	pr_err("no page-cache backend is usable here");
 	return -ENODEV;
+}
+
+int hc_probe(enum hc_backend_id want, struct hc_probe *out)
+{
+	struct hc_backend b;
+	int ret = hc_backend_open(&b, want);
+
+	if (ret < 0)
+		return ret;
+	out->backend = b.ops->id;
+	out->lru = b.lru;
+	out->hot_warm_exact = b.hot_warm_exact;
+	hc_backend_close(&b);
+	return 0;
 }
 
 bool hc_backend_late(const struct hc_backend *b)

@@ -32,7 +32,6 @@ struct hc_backend {
 
 struct hc_backend_ops {
 	enum hc_backend_id id;
-	const char *name;
 	/* Probes and opens what the backend needs; -errno (logged) when unusable. */
 	int (*open)(struct hc_backend *b);
 	/* Appends the cached pages of [0, size_pages) of @fd to @out, in order. */

@@ -9,12 +9,17 @@
  *       of the configuration, read as the plugin reads it;
  *   hotcache-capture --check IMAGE
  *       validates an image as the plugin's bounds require and prints its
- *       counts as one JSON line.
+ *       counts as one JSON line;
+ *   hotcache-capture --probe [--backend B]
+ *       prints, as one JSON line, the backend a capture would use here, the
+ *       kernel's LRU as it sees it and whether it tells hot from warm
+ *       (hotcache doctor asks this).
  * Exit codes: 0 done, 1 failure, 2 usage.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +33,8 @@
 
 #define USAGE "usage: hotcache-capture [--backend kmod|kpageflags|mincore] [--out DIR] [--time-limit-ms N]\n" \
 	      "                        (--pid PID | FILE...)\n" \
-	      "       hotcache-capture --check IMAGE\n"
+	      "       hotcache-capture --check IMAGE\n" \
+	      "       hotcache-capture --probe [--backend kmod|kpageflags|mincore]\n"
 
 static int usage(const char *why)
 {
@@ -69,6 +75,20 @@ static int check(const char *file)
 	return 0;
 }
 
+static int probe(enum hc_backend_id want)
+{
+	static const char *const lrus[] = { HC_LRU_NAMES };
+	struct hc_probe p;
+
+	if (hc_probe(want, &p) < 0) {
+		puts("{\"backend\":null}");
+		return 1;
+	}
+	printf("{\"backend\":\"%s\",\"lru\":\"%s\",\"hotWarmExact\":%s}\n", hc_backend_name(p.backend), lrus[p.lru],
+	       p.hot_warm_exact ? "true" : "false");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -77,6 +97,7 @@ int main(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "check", required_argument, NULL, 'c' },
 		{ "time-limit-ms", required_argument, NULL, 't' },
+		{ "probe", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -87,13 +108,14 @@ int main(int argc, char **argv)
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	long pid = 0, ms;
+	bool probing = false;
 	int opt, ret, i, dirfd;
 	char *end;
 
 	hc_config_load(&cfg);
 	opts.backend = (enum hc_backend_id)cfg.backend;
 	opts.time_limit_ms = (unsigned int)cfg.time_limit_ms;
-	while ((opt = getopt_long(argc, argv, "b:o:p:c:t:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "b:o:p:c:t:Ph", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
 			if (hc_backend_parse(optarg, &opts.backend) < 0)
@@ -117,6 +139,9 @@ int main(int argc, char **argv)
 			if (optind != argc)
 				return usage("--check takes one image and nothing else");
 			return check(optarg);
+		case 'P':
+			probing = true;
+			break;
 		case 'h':
 			fputs(USAGE, stdout);
 			return 0;
@@ -124,6 +149,8 @@ int main(int argc, char **argv)
 			return usage("bad option");
 		}
 	}
+	if (probing)
+		return pid || out || optind < argc ? usage("--probe takes only --backend") : probe(opts.backend);
 	if ((pid != 0) == (optind < argc))
 		return usage("give either --pid or files");
 	if (!out && isatty(STDOUT_FILENO))

@@ -271,7 +271,10 @@ function renderC(c) {
 	o.push('');
 	for (const [name, e] of Object.entries(c.enums)) {
 		const { type, prefix } = cEnum(name);
-		o.push(`/* ${e.about}. */`, `enum ${type} {`, ...Object.entries(e.values).map(([v, n]) => `\t${prefix}_${upper(v)} = ${n},`), '};', '');
+		o.push(`/* ${e.about}. */`, `enum ${type} {`, ...Object.entries(e.values).map(([v, n]) => `\t${prefix}_${upper(v)} = ${n},`), '};');
+		// Numbered 0, 1, 2, ...: the names by number.
+		if (Object.values(e.values).every((n, i) => n === i)) o.push(`#define ${prefix}_NAMES ${Object.keys(e.values).map(cString).join(', ')}`);
+		o.push('');
 	}
 	o.push('/* Paths of an installation, and of the built pieces relative to the project top directory. */');
 	for (const [kind, list] of Object.entries(c.paths)) for (const [name, p] of Object.entries(list)) o.push(`#define HC_PATH_${upper(kind)}_${upper(name)} ${cString(p)}`);
@@ -290,7 +293,7 @@ function renderC(c) {
 		o.push(`#define HC_CONFIG_${k.field.toUpperCase()}_MIN ${k.min}`, `#define HC_CONFIG_${k.field.toUpperCase()}_MAX ${k.max}`);
 	}
 	for (const k of cfg.keys.filter((key) => key.type === 'enum')) {
-		o.push(`#define HC_CONFIG_${k.field.toUpperCase()}_NAMES ((const char *const[]){ ${/** @type {string[]} */ (k.choices).map(cString).join(', ')}, NULL })`);
+		o.push(`#define HC_CONFIG_${k.field.toUpperCase()}_NAMES ((const char *const[]){ ${cEnum(/** @type {string} */ (k.of)).prefix}_NAMES, NULL })`);
 	}
 	o.push('', 'enum hc_config_type { HC_CONFIG_BOOL, HC_CONFIG_INT, HC_CONFIG_DECIMAL, HC_CONFIG_ENUM, HC_CONFIG_PATH, HC_CONFIG_COMMAND };', '');
 	o.push('/* Every setting, parsed: defaults, then the file, then the environment. */', 'struct hc_config {');

@@ -1,7 +1,10 @@
 // What this host supports, for `hotcache doctor`: each finding says whether it is fine and why not.
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+// Which backend and LRU mode a capture would use is the capture library's answer (hotcache-capture
+// --probe), not a guess made here.
+import { accessSync, constants, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { builtFile } from '../project.js';
 import { installedCriuVersion, actionScriptSafeUnderRpc, atLeast } from './criu-version.js';
 import { hasOption } from './criu-config.js';
 import { actionScriptOption, installLayout } from './layout.js';
@@ -15,22 +18,24 @@ export interface Finding {
 	detail: string;
 }
 
-function readable(file: string): boolean {
-	try {
-		accessSync(file, constants.R_OK);
-		return true;
-	} catch {
-		return false;
-	}
+/** What `hotcache-capture --probe` says a capture would use here. */
+interface Probe {
+	backend: 'kmod' | 'kpageflags' | 'mincore';
+	lru: 'classic' | 'mglru' | 'unspecified';
+	hotWarmExact: boolean;
 }
 
-/** MGLRU's switch: absent on kernels without it, "0x0000" when off. */
-function mglruEnabled(): boolean {
+/** The capture library's answer, or why there is none. */
+function probeCapture(): Probe | string {
+	const r = spawnSync(builtFile('capture'), ['--probe'], { encoding: 'utf8', timeout: 10_000 });
+	if (r.error) return `${builtFile('capture')} does not run (npm ci builds it): ${r.error.message}`;
 	try {
-		return Number.parseInt(readFileSync('/sys/kernel/mm/lru_gen/enabled', 'utf8').trim(), 16) !== 0;
+		const probe = JSON.parse(r.stdout) as Probe | { backend: null };
+		if (probe.backend !== null) return probe;
 	} catch {
-		return false;
+		// told below
 	}
+	return `no page-cache backend is usable here: ${r.stderr.trim() || r.stdout.trim()}`;
 }
 
 export function doctor(root = '/'): Finding[] {
@@ -65,15 +70,16 @@ export function doctor(root = '/'): Finding[] {
 	const prefetcher = checkPrefetcher(path.dirname(layout.actionScript));
 	add('prefetcher', prefetcher.status, prefetcher.detail);
 
-	const moduleLoaded = existsSync('/dev/hotcache');
-	add('kernel module', moduleLoaded ? 'ok' : 'warn', moduleLoaded ? '/dev/hotcache present' : '/dev/hotcache absent: captures use kpageflags or mincore');
-
-	const kpageflags = process.getuid?.() === 0 && readable('/proc/kpageflags') && readable('/proc/self/pagemap');
-	const mglru = mglruEnabled();
-	const best = moduleLoaded ? 'kmod' : kpageflags ? 'kpageflags' : 'mincore';
-	const exact = best === 'kmod' || (best === 'kpageflags' && !mglru);
-	add('hotness backend', exact ? 'ok' : 'warn', `${best}${exact ? '' : ': cannot tell hot from warm here, every resident page counts the same'}`);
-	add('lru', 'ok', mglru ? 'MGLRU (multi-gen LRU) enabled' : 'classic active/inactive LRU');
+	const probe = probeCapture();
+	if (typeof probe === 'string') {
+		add('hotness backend', 'fail', probe);
+	} else {
+		// CRIU runs the capture as root: another user's probe sees less (no page frame numbers, no kpageflags).
+		const asUser = process.getuid?.() === 0 ? '' : ' (as this user; CRIU captures as root)';
+		add('kernel module', probe.backend === 'kmod' ? 'ok' : 'warn', probe.backend === 'kmod' ? '/dev/hotcache in use' : `/dev/hotcache absent or unusable: captures use ${probe.backend}`);
+		add('hotness backend', probe.hotWarmExact ? 'ok' : 'warn', `${probe.backend}${probe.hotWarmExact ? '' : ': cannot tell hot from warm here'}${asUser}`);
+		add('lru', 'ok', probe.lru === 'mglru' ? 'MGLRU (multi-gen LRU) enabled' : probe.lru === 'classic' ? 'classic active/inactive LRU' : 'unknown');
+	}
 
 	try {
 		accessSync(layout.stateDir, constants.W_OK);

@@ -62,6 +62,16 @@ int hc_image_write_at(int dirfd, const uint8_t *buf, size_t len);
 /* Writes all of @buf to @fd. */
 int hc_image_write_fd(int fd, const uint8_t *buf, size_t len);
 
+/* What a capture would use here: the backend @want opens to (HC_BACKEND_AUTO: the best usable). */
+struct hc_probe {
+	enum hc_backend_id backend;
+	enum hc_lru lru;		/* the kernel's, as that backend sees it */
+	bool hot_warm_exact;		/* false: hot and warm cannot be told apart */
+};
+
+/* Opens and closes the backend a capture would; -ENODEV (logged) when none is usable. */
+int hc_probe(enum hc_backend_id want, struct hc_probe *out);
+
 /* "kmod", "kpageflags", "mincore", "auto" <-> id; -EINVAL for anything else. */
 int hc_backend_parse(const char *name, enum hc_backend_id *id);
 const char *hc_backend_name(enum hc_backend_id id);
