@@ -1,7 +1,8 @@
 // The typed face of the native addon (build/Release/hotcache_native.node, sources in hooks/native/).
 // Every call runs on libuv's pool and rejects with an Error carrying code/errno/syscall like Node's fs.
 import { createRequire } from 'node:module';
-import { projectRoot } from '../tools/project.js';
+import { fileURLToPath } from 'node:url';
+import { PATHS } from '../contract/out/contract.js';
 
 export interface Cachestat {
 	cache: number;
@@ -58,7 +59,8 @@ let addon: NativeAddon | undefined;
 export function native(): NativeAddon {
 	if (!addon) {
 		const require = createRequire(import.meta.url);
-		const file = `${projectRoot}/build/Release/hotcache_native.node`;
+		// This module is dist/hooks/native.js: the project's top is two levels up.
+		const file = fileURLToPath(new URL(`../../${PATHS.built.addon}`, import.meta.url));
 		try {
 			addon = require(file) as NativeAddon;
 		} catch (err) {

@@ -1,11 +1,11 @@
 // A measurement, not a test: the time to open many small files inside a root as the prefetcher does
 // (native openInRoot, 16 in flight), this build side by side with another one (e.g. a clone of an
 // older commit, after its `npm ci`). Run after `npm ci`:
-//   node dist/hooks/measure/open-cost.js [FILES] [ROUNDS] [OTHER_PROJECT_DIR]
+//   node dist/tools/bench/open-cost.js [FILES] [ROUNDS] [OTHER_PROJECT_DIR]
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { native, type NativeAddon } from '../native.js';
+import { native, type NativeAddon } from '../../hooks/native.js';
 
 const count = Number(process.argv[2] ?? 20_000);
 const rounds = Number(process.argv[3] ?? 5);

@@ -2,7 +2,7 @@
 // Writes an image of one file with LIMITS.rangesPerImage one-page ranges, then decodes it in a fresh
 // Node (so that the peak is the decoder's alone) under /usr/bin/time; with OTHER_PROJECT_DIR (another
 // version's tree, after its `npm ci`), its decoder too, alternately. Run after `npm ci`:
-//   node dist/hooks/measure/decode-cost.js [ROUNDS] [OTHER_PROJECT_DIR]
+//   node dist/tools/bench/decode-cost.js [ROUNDS] [OTHER_PROJECT_DIR]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

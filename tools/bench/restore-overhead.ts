@@ -6,19 +6,19 @@
 // anonymous memory: a restore that takes longer before the restored init pid is known (post-restore,
 // for a restore without namespaces). OTHER_SCRIPT (another version's hooks/action-script, in a tree
 // where `npm ci` ran) adds a fourth variant, that script alone, side by side. Run as root after `npm ci`:
-//   node dist/hooks/measure/restore-overhead.js [ROUNDS] [ANON_MIB] [OTHER_SCRIPT]
+//   node dist/tools/bench/restore-overhead.js [ROUNDS] [ANON_MIB] [OTHER_SCRIPT]
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../../tools/project.js';
-import { runInTestenv } from '../../tools/testenv/index.js';
+import { builtFile, projectRoot } from '../project.js';
+import { runInTestenv } from '../testenv/index.js';
 
 const rounds = Number(process.argv[2] ?? 8);
 const anonMib = Number(process.argv[3] ?? 0);
 const otherScript = process.argv[4] ? path.resolve(process.argv[4]) : null;
 const work = mkdtempSync('/var/tmp/hotcache-measure-');
-const pluginDir = path.join(projectRoot, 'criu-plugin/out');
+const pluginDir = path.dirname(builtFile('plugin'));
 const reader = path.join(projectRoot, 'test/fixtures/out/reader');
-const actionScript = path.join(projectRoot, 'hooks/action-script');
+const actionScript = builtFile('actionScript');
 
 const script = `
 set -eu

@@ -4,15 +4,15 @@
 // tmpfs: a copy) and as the plugin gives it (an open fd). With a second script (e.g. an older version:
 // `git show main:hooks/action-script >/tmp/old && chmod +x /tmp/old`), both run alternately, side by
 // side. Run as root after `npm ci`:
-//   node dist/hooks/measure/pre-restore-cost.js [ROUNDS] [OTHER_SCRIPT]
+//   node dist/tools/bench/pre-restore-cost.js [ROUNDS] [OTHER_SCRIPT]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { HEADER_BYTES, LIMITS, MAGIC } from '../../proto/image.js';
-import { projectRoot } from '../../tools/project.js';
+import { HEADER_BYTES, IMAGE_FILE, LIMITS, MAGIC } from '../../proto/image.js';
+import { builtFile } from '../project.js';
 
 const rounds = Number(process.argv[2] ?? 20);
-const scripts: [string, string][] = [['this', path.join(projectRoot, 'hooks/action-script')]];
+const scripts: [string, string][] = [['this', builtFile('actionScript')]];
 if (process.argv[3]) scripts.push(['other', path.resolve(process.argv[3])]);
 
 const disk = mkdtempSync('/var/tmp/hotcache-pre-restore-');
@@ -32,7 +32,7 @@ for (const [size, buf] of Object.entries(images)) {
 	for (const [where, base] of [['disk', disk], ['tmpfs', shm]] as const) {
 		const dir = path.join(base, size.replace(/\W/g, ''));
 		mkdirSync(dir);
-		writeFileSync(path.join(dir, 'hotcache.img'), buf);
+		writeFileSync(path.join(dir, IMAGE_FILE), buf);
 		cases.push({ name: `${size} image, ${where === 'disk' ? 'same file system' : 'from tmpfs'}`, dir, fd: false });
 		if (where === 'disk') cases.push({ name: `${size} image, an fd from the plugin`, dir, fd: true });
 	}
@@ -46,7 +46,7 @@ try {
 				if (c.fd && label === 'other') continue; // an older script may not know HOTCACHE_IMAGE_FD
 				const state = path.join(disk, `state-${label}`);
 				// A fresh parent shell per run (a new restore directory), timed from inside it.
-				const open = c.fd ? `exec 3<"${c.dir}/hotcache.img"; export HOTCACHE_IMAGE_FD=3; ` : '';
+				const open = c.fd ? `exec 3<"${c.dir}/${IMAGE_FILE}"; export HOTCACHE_IMAGE_FD=3; ` : '';
 				const out = execFileSync('/bin/sh', ['-c', `${open}t0=$(date +%s%N); CRTOOLS_SCRIPT_ACTION=pre-restore "$1" >/dev/null; t1=$(date +%s%N); echo $(((t1 - t0) / 1000))`, 'sh', script], {
 					encoding: 'utf8',
 					env: { ...process.env, HOTCACHE_STATE_DIR: state, HOTCACHE_CONFIG: '/nonexistent', HOTCACHE_NODE: 'true', CRTOOLS_IMAGE_DIR: c.fd ? '/nonexistent' : c.dir },
