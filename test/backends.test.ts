@@ -4,12 +4,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import path from 'node:path';
 import { decodeImage, pageCounts, type HotcacheImage, type ImageFile } from '../proto/image.js';
 import { projectRoot } from '../tools/project.js';
-import { testUnless } from './support.js';
-import { buildFixtures, captureTool, evict, makeFile, PAGE, pagesOf, range, readerTool, readPages, residentPages, runCaptureTool, scratchDir } from './capture-support.js';
+import { buildFixtures, captureTool, evict, lostPages, mglruEnabled, PAGE, PENDING_ACTIVATION, pagesOf, range, readerTool, readPages, residentPages, runCaptureTool, scratchDir, testUnless, writeFile } from './support.js';
 
 const backends = suite('hotness backends');
 const scratch = scratchDir('backends');
@@ -17,27 +15,16 @@ const file = (name: string) => path.join(scratch.dir, name);
 const SIZE = 1024;
 const readA = [...range(0, 512), ...range(768, 896)];
 const readB = [...range(0, 256), ...range(512, 640)];
-// This machine's page cache loses scattered pages now and then on its own (measured: tens of pages of
-// a 16 MiB file within seconds, with no reclaim counted; likely the hypervisor unplugging memory),
-// so page counts allow a small loss. Hot/warm/not-cached class checks stay exact.
-const LOST = 32;
-// The kernel activates pages in per-CPU batches of up to 31: that many pages per CPU read three times
-// may still wait to be marked active when the capture looks, and show as warm.
-const PENDING_ACTIVATION = 31 * cpus().length;
+// Page counts allow what this machine's page cache drops on its own (lostPages); hot/warm/not-cached
+// class checks stay exact.
 
 const isRoot = process.getuid?.() === 0;
-const mglru = (() => {
-	try {
-		return Number.parseInt(readFileSync('/sys/kernel/mm/lru_gen/enabled', 'utf8'), 16) !== 0;
-	} catch {
-		return false;
-	}
-})();
+const mglru = mglruEnabled();
 const hasKmod = existsSync('/dev/hotcache');
 
 backends.before(async () => {
 	for (const [name, pages] of [['A', SIZE], ['B', SIZE], ['C', 64]] as const) {
-		makeFile(file(name), pages);
+		writeFile(file(name), pages * PAGE);
 		await evict(file(name));
 	}
 	await readPages(file('A'), readA, 3);
@@ -61,13 +48,13 @@ function assertOnlyReadPages(f: ImageFile, read: number[], name: string): void {
 	const cached = pagesOf(f.ranges);
 	const allowed = new Set(read);
 	assert.ok(cached.every((p) => allowed.has(p)), `${name}: pages never read are cached: ${cached.filter((p) => !allowed.has(p)).join(',')}`);
-	assert.ok(cached.length >= read.length - LOST, `${name}: only ${cached.length} of the ${read.length} pages read are cached`);
+	assert.ok(cached.length >= read.length - lostPages(read.length), `${name}: only ${cached.length} of the ${read.length} pages read are cached`);
 }
 
 backends('mincore: residency exactly as mincore(2) sees it, no hotness', async () => {
-	const before = await Promise.all(['A', 'B', 'C'].map((n) => residentPages(file(n), SIZE)));
+	const before = await Promise.all(['A', 'B', 'C'].map((n) => residentPages(file(n))));
 	const img = capture(['--backend', 'mincore', file('A'), file('B'), file('C')]);
-	const after = await Promise.all(['A', 'B', 'C'].map((n) => residentPages(file(n), SIZE)));
+	const after = await Promise.all(['A', 'B', 'C'].map((n) => residentPages(file(n))));
 	assert.is(img.capture.backend, 'mincore');
 	assert.is(img.capture.hotWarmExact, false);
 	['A', 'B', 'C'].forEach((name, i) => {
@@ -103,7 +90,7 @@ testUnless(isRoot ? null : 'kpageflags needs root (CAP_SYS_ADMIN to see page fra
 	// The scan itself must not heat anything: a second one sees the same classes.
 	const again = capture(['--backend', 'kpageflags', file('A'), file('B')]);
 	assert.equal(pageCounts(byName(again, 'B')).hot, cb.hot, 'B got hotter from being scanned');
-	assert.ok(pageCounts(byName(again, 'A')).hot >= ca.hot - LOST, 'A lost hot pages between two scans');
+	assert.ok(pageCounts(byName(again, 'A')).hot >= ca.hot - lostPages(ca.hot), 'A lost hot pages between two scans');
 });
 
 testUnless(hasKmod ? null : 'no /dev/hotcache: the module is not loaded (this host kernel cannot load modules; the VM tests cover it)', backends, 'kmod: classes from the module, same invariants', () => {
@@ -160,7 +147,7 @@ backends('a process tree: open fds with offsets, mappings, untouched files', asy
 	buildFixtures();
 	const tree = ['A2', 'B2', 'C2', 'D2'];
 	for (const name of tree) {
-		makeFile(file(name), 64);
+		writeFile(file(name), 64 * PAGE);
 		await evict(file(name));
 	}
 	writeFileSync(file('counter'), Buffer.alloc(8));
@@ -180,7 +167,7 @@ backends('a process tree: open fds with offsets, mappings, untouched files', asy
 		const d = byName(img, 'D2');
 		assert.is(d.mapped, true);
 		assert.is(d.fds.length, 0);
-		assert.ok(pageCounts(d).resident >= 64 - LOST, 'D was read through its mapping');
+		assert.ok(pageCounts(d).resident >= 64 - lostPages(64), 'D was read through its mapping');
 		assert.is(pageCounts(d).warm, pageCounts(d).resident, 'pages the reader has mapped are at least warm');
 		assert.ok(byName(img, 'counter').mapped);
 		assert.ok(img.files.some((f) => f.path === readerTool && f.mapped), 'the program itself is mapped');
@@ -195,7 +182,7 @@ testUnless(isRoot ? null : 'chroot needs root', backends, 'a process with its ow
 	const root = file('root');
 	mkdirSync(path.join(root, 'data'), { recursive: true });
 	copyFileSync(readerTool, path.join(root, 'reader'));
-	makeFile(path.join(root, 'data/A'), 16);
+	writeFile(path.join(root, 'data/A'), 16 * PAGE);
 	writeFileSync(path.join(root, 'data/counter'), Buffer.alloc(8));
 	const child = spawn('chroot', [root, '/reader', '-a', '/data/A', '-n', '/data/counter', '-i', '20'], { stdio: 'ignore' });
 	try {
@@ -227,7 +214,7 @@ testUnless(isRoot ? null : 'switching users and bind mounts need root', backends
 	buildFixtures();
 	const dir = file('unpriv');
 	mkdirSync(dir);
-	makeFile(path.join(dir, 'd'), 64);
+	writeFile(path.join(dir, 'd'), 64 * PAGE);
 	writeFileSync(path.join(dir, 'counter'), Buffer.alloc(8));
 	writeFileSync(path.join(dir, 'other'), Buffer.alloc(4 * PAGE));
 	for (const name of ['d', 'counter', 'other']) chownSync(path.join(dir, name), 65534, 65534);
@@ -241,7 +228,7 @@ testUnless(isRoot ? null : 'switching users and bind mounts need root', backends
 	const img = decodeImage(r.stdout);
 	const d = img.files.find((f) => f.path === path.join(dir, 'd'));
 	assert.ok(d?.mapped, 'the mapped file whose path still names it is captured by path');
-	assert.ok(pageCounts(d!).resident >= 64 - LOST, 'with its pages');
+	assert.ok(pageCounts(d!).resident >= 64 - lostPages(64), 'with its pages');
 	const paths = img.files.map((f) => f.path);
 	assert.not.ok(paths.includes(path.join(dir, 'counter')), 'the counter, whose path now names another file, is left out');
 	assert.not.ok(paths.includes(path.join(dir, 'other')), 'and the file now at its path is not taken for it');
@@ -271,7 +258,7 @@ backends('hotcache scan --json: the same capture through the CLI', () => {
 	const view = JSON.parse(r.stdout) as { backend: string; files: { path: string; sizePages: number; resident: number; hot: number; ranges: { class: string }[] }[] };
 	assert.is(view.backend, 'mincore');
 	assert.equal(view.files.map((f) => [f.path, f.sizePages]), [[file('A'), SIZE], [file('C'), 64]]);
-	assert.ok(view.files[0]!.resident >= readA.length - LOST);
+	assert.ok(view.files[0]!.resident >= readA.length - lostPages(readA.length));
 	assert.ok(view.files[0]!.ranges.every((x) => x.class === 'resident'));
 	assert.is(cli('--backend', 'bogus', file('A')).status, 2);
 	assert.is(cli(file('A'), '--pid', '1').status, 2);

@@ -10,7 +10,7 @@ import { Resvg } from '@resvg/resvg-js';
 import { writeReports } from '../tools/bench/report/write.js';
 import { histogramSpec, timelineSpec } from '../tools/bench/report/plots.js';
 import { knownResult } from './bench-support.js';
-import { diskTempDir } from './prefetch-support.js';
+import { scratchDir } from './support.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const crc32 = (zlib as unknown as { crc32: (data: Buffer) => number }).crc32;
@@ -54,7 +54,7 @@ function checkSvg(text: string): { width: number; height: number } {
 const plots = suite('bench: plots');
 
 plots('the timeline and the histogram of every workload, in SVG and PNG, valid, the PNG at twice the SVG\'s size', async () => {
-	const dir = diskTempDir('bench-plots');
+	const dir = scratchDir('bench-plots').dir;
 	try {
 		const files = await writeReports(knownResult(), dir);
 		const names = files.map((f) => path.basename(f)).sort();

@@ -14,8 +14,7 @@ import { whyNoBlkio } from '../tools/bench/blkio-link.js';
 import { writeReports } from '../tools/bench/report/write.js';
 import { SameHostRunner } from '../tools/bench/same-host.js';
 import { QUICK, type BenchSettings } from '../tools/bench/settings.js';
-import { testUnless } from './support.js';
-import { diskTempDir } from './prefetch-support.js';
+import { scratchDir, testUnless } from './support.js';
 
 const run = suite('bench: end to end on one host');
 const MiB = 2 ** 20;
@@ -64,7 +63,7 @@ testUnless(why(), run, 'the quick benchmark, small: every runnable variant of re
 	assert.is(result.runs.find((r) => r.workload === 'reread' && r.variant === 'off')!.metrics.prefetchedNeverRead, 0);
 	assert.is(result.summaries.length, 8);
 
-	const dir = diskTempDir('bench-run');
+	const dir = scratchDir('bench-run').dir;
 	try {
 		const files = (await writeReports(result, dir)).map((f) => path.basename(f));
 		for (const w of ['reread', 'sqlite']) for (const f of [`timeline-${w}.png`, `histogram-${w}.svg`]) assert.ok(files.includes(f), f);

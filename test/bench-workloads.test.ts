@@ -15,7 +15,7 @@ import { amountBetween, rates } from '../tools/bench/timeline.js';
 import { median } from '../tools/bench/stats.js';
 import { QUICK } from '../tools/bench/settings.js';
 import { webFile, workload, writeRandomFile } from '../tools/bench/workloads.js';
-import { diskTempDir } from './prefetch-support.js';
+import { scratchDir } from './support.js';
 
 const PAGE = 4096;
 const MiB = 2 ** 20;
@@ -25,7 +25,7 @@ const children: ChildProcess[] = [];
 
 w.before(() => {
 	buildWorkloads();
-	dir = diskTempDir('bench-workloads');
+	dir = scratchDir('bench-workloads').dir;
 });
 w.after.each(async () => {
 	for (const child of children.splice(0)) {

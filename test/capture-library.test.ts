@@ -4,11 +4,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { projectRoot } from '../tools/project.js';
+import { testRunner as runner } from './support.js';
 
 const library = suite('capture library (C unit tests)');
-const runner = path.join(projectRoot, 'criu-plugin/out/hotcache-test');
 
 const list = spawnSync(runner, ['list'], { encoding: 'utf8' });
 if (list.status !== 0) throw new Error(`${runner} list failed (npm ci builds it): ${list.stderr}`);

@@ -11,11 +11,10 @@ import path from 'node:path';
 import { readSettings } from '../hooks/config.js';
 import { restoreKey } from '../hooks/restore-key.js';
 import { projectRoot } from '../tools/project.js';
-import { diskTempDir } from './prefetch-support.js';
+import { scratchDir, testRunner } from './support.js';
 
-const testRunner = path.join(projectRoot, 'criu-plugin/out/hotcache-test');
 const shLibs = ['contract/out/contract.sh', 'hooks/config.sh', 'hooks/restore-key.sh'].map((f) => `. ${path.join(projectRoot, f)}`).join('; ');
-const dir = diskTempDir('parity');
+const dir = scratchDir('parity').dir;
 
 interface Parsed {
 	values: Record<string, string>;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import protobuf from 'protobufjs';
 import { BACKEND, HOTNESS, LRU } from '../contract/out/contract.js';
 import { projectRoot } from '../tools/project.js';
-import { diskTempDir } from './prefetch-support.js';
+import { scratchDir } from './support.js';
 
 const contract = suite('contract');
 const generator = path.join(projectRoot, 'tools/contract/generate.mjs');
@@ -17,7 +17,7 @@ const source = JSON.parse(readFileSync(path.join(projectRoot, 'contract/contract
 	config: { keys: Record<string, Record<string, unknown>> };
 	enums: Record<string, { values: Record<string, number> }>;
 };
-const dir = diskTempDir('contract');
+const dir = scratchDir('contract').dir;
 
 function generate(edit: (c: typeof source) => void): { status: number | null; stderr: string; out: string } {
 	const c = structuredClone(source);

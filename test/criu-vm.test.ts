@@ -16,8 +16,7 @@ import { CRIU_ROWS, runCriuVmMatrix, type CriuMatrix } from '../tools/vm/criu-ma
 import { JOB_MOUNT } from '../tools/vm/criu-guest.js';
 import type { CriuDumpStep, CriuRestoreStep, Starter } from '../tools/vm/criu-steps.js';
 import { vmSkipReason } from '../tools/vm/host.js';
-import { testUnless } from './support.js';
-import { buildFixtures, PAGE } from './capture-support.js';
+import { buildFixtures, PAGE, testUnless } from './support.js';
 
 const FILE_PAGES = 1024;
 const STARTERS: readonly Starter[] = ['plugin', 'action-script', 'both'];

@@ -5,26 +5,21 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import path from 'node:path';
 import { runInTestenv, skipReason } from '../tools/testenv/index.js';
 import { projectRoot } from '../tools/project.js';
-import { testUnless } from './support.js';
-import { buildFixtures, evict, makeFile, PAGE, pluginFile, readerTool, scratchDir } from './capture-support.js';
+import { buildFixtures, evict, lostPages, PAGE, PENDING_ACTIVATION, pluginFile, readerTool, scratchDir, testUnless, writeFile } from './support.js';
 import type { FileView, ImageView as View } from '../tools/cli/commands/inspect.js';
 
 const e2e = suite('criu dump with the plugin');
 const PAGES = 1024;
-// See backends.test.ts: activation waits in per-CPU batches; a stray page can vanish on this machine.
-const PENDING_ACTIVATION = 31 * cpus().length;
-const LOST = 32;
 
 /** Files on the host disk, the plugin alone in a library directory (criu loads every .so there). */
 async function prepare(tag: string): Promise<{ dir: string; remove: () => void }> {
 	buildFixtures();
 	const scratch = scratchDir(tag);
 	for (const name of ['A', 'B', 'C', 'D']) {
-		makeFile(path.join(scratch.dir, name), PAGES);
+		writeFile(path.join(scratch.dir, name), PAGES * PAGE);
 		await evict(path.join(scratch.dir, name));
 	}
 	mkdirSync(path.join(scratch.dir, 'lib'));
@@ -104,14 +99,14 @@ criu dump -t "$pid" -D ${dir}/img --libdir ${dir}/lib --action-script ${dir}/act
 			return f!;
 		};
 		const [a, b, c, d] = ['A', 'B', 'C', 'D'].map(file) as [FileView, FileView, FileView, FileView];
-		assert.ok(a.resident >= PAGES - LOST, `A: ${a.resident} cached`);
+		assert.ok(a.resident >= PAGES - lostPages(PAGES), `A: ${a.resident} cached`);
 		assert.ok(a.hot >= a.resident - PENDING_ACTIVATION, `A: ${a.hot} hot of ${a.resident}`);
-		assert.ok(b.resident >= PAGES - LOST, `B: ${b.resident} cached`);
+		assert.ok(b.resident >= PAGES - lostPages(PAGES), `B: ${b.resident} cached`);
 		assert.ok(b.warm === b.resident && b.hot === 0, `B: ${b.warm} warm, ${b.hot} hot of ${b.resident}`);
 		assert.is(c.resident, 0, 'C was never read');
 		assert.is(c.fds.length, 1, 'C is open');
 		assert.ok(d.mapped && d.fds.length === 0, 'D is only mapped');
-		assert.ok(d.resident >= PAGES - LOST, `D: ${d.resident} cached`);
+		assert.ok(d.resident >= PAGES - lostPages(PAGES), `D: ${d.resident} cached`);
 		assert.is(d.warm, d.resident, 'D: pages the reader has mapped are at least warm');
 		assert.is(a.fds.length, 1);
 		assert.is(a.fds[0]!.pid, pid);

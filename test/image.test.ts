@@ -8,7 +8,7 @@ import path from 'node:path';
 import protobuf from 'protobufjs';
 import { decodeImage, encodeImage, HEADER_BYTES, Hotness, IMAGE_FILE, ImageError, LIMITS, MAGIC, pageCounts, type HotcacheImage } from '../proto/image.js';
 import { projectRoot } from '../tools/project.js';
-import { checkWithC, evict, makeFile, pagesOf, range, readPages, runCaptureTool, scratchDir, type CheckResult } from './capture-support.js';
+import { type CheckResult, checkWithC, evict, PAGE, pagesOf, range, readPages, runCaptureTool, scratchDir, writeFile } from './support.js';
 
 const image = suite('hotcache.img');
 const scratch = scratchDir('image');
@@ -35,8 +35,8 @@ function countsInTs(img: HotcacheImage): CheckResult {
 image('a capture written by C decodes in TypeScript, and both decoders agree on it', async () => {
 	const a = path.join(realpathSync(scratch.dir), 'a');
 	const b = path.join(realpathSync(scratch.dir), 'b');
-	makeFile(a, 64);
-	makeFile(b, 16);
+	writeFile(a, 64 * PAGE);
+	writeFile(b, 16 * PAGE);
 	await evict(a);
 	await evict(b);
 	const read = [...range(0, 8), ...range(20, 30)];
@@ -68,7 +68,7 @@ image('a capture written by C decodes in TypeScript, and both decoders agree on 
 
 image('a capture with hotness classes (best backend here) reads the same in both decoders', async () => {
 	const a = path.join(scratch.dir, 'hot');
-	makeFile(a, 32);
+	writeFile(a, 32 * PAGE);
 	await evict(a);
 	await readPages(a, range(0, 16), 3);
 	await readPages(a, range(16, 24), 1);
@@ -84,7 +84,7 @@ image('a capture stopped by its time limit is marked partial and keeps the files
 	const dir = path.join(scratch.dir, 'many');
 	spawnSync('mkdir', [dir]);
 	const files = range(0, 300).map((i) => path.join(dir, `f${i}`));
-	for (const f of files) makeFile(f, 4);
+	for (const f of files) writeFile(f, 4 * PAGE);
 	const r = runCaptureTool(['--backend', 'mincore', '--time-limit-ms', '1', ...files]);
 	assert.is(r.code, 0, r.stderr);
 	const img = decodeImage(r.stdout);

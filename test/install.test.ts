@@ -9,7 +9,7 @@ import path from 'node:path';
 import { builtPaths, projectRoot } from '../tools/project.js';
 import { actionScriptSafeUnderRpc, installedCriuVersion } from '../tools/install/criu-version.js';
 import { decodeImage } from '../proto/image.js';
-import { makeFile, runCaptureTool, scratchDir } from './capture-support.js';
+import { PAGE, runCaptureTool, scratchDir, writeFile } from './support.js';
 
 const install = suite('install');
 const bin = path.join(projectRoot, 'tools/hotcache.js');
@@ -109,7 +109,7 @@ doctor('the backend and LRU it reports are those a real capture here uses', asyn
 	const scratch = scratchDir('doctor');
 	try {
 		const file = path.join(scratch.dir, 'f');
-		makeFile(file, 16);
+		writeFile(file, 16 * PAGE);
 		const r = runCaptureTool([file]);
 		assert.is(r.code, 0, r.stderr);
 		const { capture } = decodeImage(r.stdout);

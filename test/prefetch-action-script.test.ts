@@ -11,12 +11,11 @@ import { encodeImage } from '../proto/image.js';
 import { builtFile, projectRoot } from '../tools/project.js';
 import { pruneRestores } from '../hooks/state-dir.js';
 import { ensureHostPackages } from '../tools/setup/debian.js';
-import { testUnless } from './support.js';
-import { diskTempDir, evict, hot, image, imageFile, writeFile } from './prefetch-support.js';
+import { scratchDir, evict, hot, image, imageFile, testUnless, writeFile } from './support.js';
 
 const run = promisify(execFile);
 const script = builtFile('actionScript');
-const base = diskTempDir('action');
+const base = scratchDir('action').dir;
 const data = path.join(base, 'data');
 writeFile(data, 16 * 4096);
 const imgDir = path.join(base, 'img');

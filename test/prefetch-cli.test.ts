@@ -8,11 +8,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { encodeImage } from '../proto/image.js';
 import { projectRoot } from '../tools/project.js';
-import { diskTempDir, evict, hot, image, imageFile, ones, residency, warm, writeFile } from './prefetch-support.js';
+import { scratchDir, evict, hot, image, imageFile, ones, residency, warm, writeFile } from './support.js';
 
 const run = promisify(execFile);
 const bin = path.join(projectRoot, 'tools/hotcache.js');
-const base = diskTempDir('cli');
+const base = scratchDir('cli').dir;
 const data = path.join(base, 'data');
 writeFile(data, 4 << 20);
 const imgDir = path.join(base, 'img');

@@ -6,9 +6,9 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CONFIG_KEYS } from '../contract/out/contract.js';
 import { ConfigError, loadConfig, parseBandwidth } from '../hooks/config.js';
-import { diskTempDir } from './prefetch-support.js';
+import { scratchDir } from './support.js';
 
-const dir = diskTempDir('config');
+const dir = scratchDir('config').dir;
 const file = path.join(dir, 'hotcache.conf');
 
 function load(env: NodeJS.ProcessEnv): { config: ReturnType<typeof loadConfig>; warnings: string[] } {

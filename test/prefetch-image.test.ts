@@ -10,11 +10,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { encodeImage, HEADER_BYTES, Hotness, MAGIC } from '../proto/image.js';
 import { projectRoot } from '../tools/project.js';
-import { testUnless } from './support.js';
-import { diskTempDir, evict, hot, image, imageFile, writeFile } from './prefetch-support.js';
+import { scratchDir, evict, hot, image, imageFile, testUnless, writeFile } from './support.js';
 
 const run = promisify(execFile);
-const base = diskTempDir('image');
+const base = scratchDir('image').dir;
 const data = path.join(base, 'data');
 writeFile(data, 8 * 4096);
 const valid = encodeImage(image([imageFile(data, data, [hot(0, 8)])]));

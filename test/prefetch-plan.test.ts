@@ -6,7 +6,7 @@ import { getEventListeners } from 'node:events';
 import { majorMinor, nfsReadSize } from '../hooks/readahead-cap.js';
 import { realClock, TokenBucket, type Clock } from '../hooks/token-bucket.js';
 import { cgroupHeadroom, margin, memAvailable, memoryBudget } from '../hooks/memory-budget.js';
-import { hot, ones, residentOnly, warm } from './prefetch-support.js';
+import { hot, ones, residentOnly, warm } from './support.js';
 
 const opts = { resumePages: 4, includeResident: false };
 

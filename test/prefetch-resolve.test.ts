@@ -10,13 +10,11 @@ import { closeFd, openInRoot, openRoot, type OpenOutcome } from '../hooks/open-i
 import { Resolver } from '../hooks/native.js';
 import type { ImageFile } from '../proto/image.js';
 import { projectRoot } from '../tools/project.js';
-import { testUnless } from './support.js';
-import { diskTempDir, hot, imageFile, writeFile } from './prefetch-support.js';
-import { buildFixtures } from './capture-support.js';
+import { buildFixtures, scratchDir, hot, imageFile, testUnless, writeFile } from './support.js';
 
 const leaseHolder = path.join(projectRoot, 'test/fixtures/out/lease-holder');
 
-const base = diskTempDir('resolve');
+const base = scratchDir('resolve').dir;
 const root = path.join(base, 'root');
 const outside = path.join(base, 'outside');
 mkdirSync(path.join(root, 'data'), { recursive: true });

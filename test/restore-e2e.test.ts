@@ -4,14 +4,11 @@
 // was prefetched.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { builtFile, projectRoot } from '../tools/project.js';
+import { builtFile } from '../tools/project.js';
 import { runInTestenv, skipReason } from '../tools/testenv/index.js';
-import { testUnless } from './support.js';
-import { diskTempDir } from './prefetch-support.js';
-import { buildFixtures, readerTool } from './capture-support.js';
-import { HELPER, residentAgain, value } from './restore-helper.js';
+import { buildFixtures, HELPER, PAGE, readerTool, residentAgain, residentEnough, scratchDir, testUnless, value } from './support.js';
 
 const e2e = suite('restore end to end');
 const plugin = builtFile('plugin');
@@ -27,6 +24,7 @@ function why(): string | null {
 }
 
 const A_BYTES = 32 << 20;
+const A_PAGES = A_BYTES / PAGE;
 const B_BYTES = 8 << 20;
 
 // Who starts the prefetcher: CRIU's pre-restore action (--action-script), the plugin's init(RESTORE)
@@ -61,7 +59,7 @@ echo "prefetchers=$(ls state/restores | wc -l)"
 
 kill -0 "$pid" || { echo "restored pid $pid not running"; exit 14; }
 echo "dumped=$dumped"
-${corrupt ? 'sleep 0.5' : `h wait-resident "$W/A" ${A_BYTES} 10000`}
+${corrupt ? 'sleep 0.5' : `h wait-resident "$W/A" ${A_PAGES} ${residentEnough(A_PAGES)} 10000`}
 sleep 0.3
 echo "after=$(h counter "$W/counter")"
 echo "--- hotcache lines in restore.log"
@@ -71,7 +69,8 @@ kill "$pid"
 }
 
 async function restore(corrupt: boolean, starter?: Starter, launcher?: (work: string) => string) {
-	const work = diskTempDir('e2e');
+	const scratch = scratchDir('e2e');
+	const work = scratch.dir;
 	writeFileSync(path.join(work, 'helper.mjs'), HELPER);
 	try {
 		const result = await runInTestenv(script(work, corrupt, starter, launcher?.(work)), { binds: [work], timeoutMs: 120_000 });
@@ -84,7 +83,7 @@ async function restore(corrupt: boolean, starter?: Starter, launcher?: (work: st
 		}
 		return { result, out, record, work };
 	} finally {
-		rmSync(work, { recursive: true, force: true });
+		scratch.remove();
 	}
 }
 

@@ -13,12 +13,12 @@ import { projectRoot } from '../tools/project.js';
 import { ensureRootfs, runInRootfs, RUNTIMES_ROOTFS, skipReason, type RunResult } from '../tools/testenv/index.js';
 import { privateNodePath } from '../tools/bundle/private-node.js';
 import { missingPieces } from '../tools/bundle/self-contained.js';
-import { buildFixtures, pluginFile, readerTool } from './capture-support.js';
-import { diskTempDir, writeFile } from './prefetch-support.js';
-import { HELPER, residentAgain, value } from './restore-helper.js';
+import { buildFixtures, HELPER, PAGE, pluginFile, readerTool, residentAgain, residentEnough, scratchDir, value, writeFile } from './support.js';
 
 export const A_BYTES = 16 << 20;
 export const B_BYTES = 8 << 20;
+const A_PAGES = A_BYTES / PAGE;
+const B_PAGES = B_BYTES / PAGE;
 /** The reader's command line inside the container: A hot in its root, B warm in the volume. */
 export const READER_ARGS = ['/reader', '-a', '/A', '-b', '/data/B', '-n', '/data/counter', '-i', '10'];
 
@@ -46,7 +46,7 @@ export interface Workload {
 }
 
 export function makeWorkload(runtime: string): Workload {
-	const work = diskTempDir(runtime);
+	const work = scratchDir(runtime).dir;
 	const token = `hc${process.pid}${path.basename(work).slice(-6).toLowerCase().replace(/[^a-z0-9]/g, '')}`;
 	const root = path.join(work, 'root');
 	const vol = path.join(work, 'vol');
@@ -79,8 +79,8 @@ ${node} ${path.join(projectRoot, 'tools/hotcache.js')} install ${installArgs.joi
 /** Prints what the checks below read: the counter before and after, and residency of A and B. */
 export function afterRestore(hostA: string, volumeWaitMs: number): string {
 	return `
-h wait-resident "${hostA}" ${A_BYTES} 10000
-h wait-resident "$V/B" ${B_BYTES} ${volumeWaitMs}
+h wait-resident "${hostA}" ${A_PAGES} ${residentEnough(A_PAGES)} 10000
+h wait-resident "$V/B" ${B_PAGES} ${residentEnough(B_PAGES)} ${volumeWaitMs}
 sleep 0.3
 echo "after=$(h counter "$V/counter")"
 `;
