@@ -2,7 +2,6 @@
 // The schema is proto/hotcache.proto; the format's facts and bounds come from the contract
 // (contract/contract.json), as in the C writer.
 import protobuf from 'protobufjs';
-import { isUtf8 } from 'node:buffer';
 import { fileURLToPath } from 'node:url';
 import { BACKEND, FORMAT_VERSION, Hotness, IMAGE, LIMITS, LRU } from '../contract/out/contract.js';
 
@@ -208,10 +207,13 @@ interface WireCounts {
 	rangeArrays: Pick<RawFile, (typeof RANGE_ARRAYS)[number]>[];
 }
 
+/** Strict UTF-8: overlong forms, surrogates and values past U+10FFFF are refused, as the C capture refuses to write them. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Walks a payload on the wire without decoding it, and refuses: a field whose wire type is not its
  * schema's (protobufjs reads a varint as an empty message, or a value as a length); groups and
- * reserved wire types; a path that is not UTF-8 (decoded, it would name another file); more
+ * reserved wire types; a path that is not strict UTF-8 (decoded, it would name another file); more
  * repeated entries than the limits. Decoding first would build an object for every entry: a 64 MiB
  * payload of empty entries costs gigabytes.
  */
@@ -251,7 +253,11 @@ function checkWire(reader: protobuf.Reader, type: protobuf.Type, counts: WireCou
 			if (counts.ranges[field.name]! > LIMITS.rangesPerImage) throw new ImageError('invalid', `more than ${LIMITS.rangesPerImage} ranges in the image`);
 			decodeVarints(bytes, counts.rangeArrays.at(-1)![field.name as (typeof RANGE_ARRAYS)[number]]);
 		} else if (inFile && field.name === 'path') {
-			if (!isUtf8(reader.bytes())) throw new ImageError('invalid', 'a path is not UTF-8');
+			try {
+				utf8.decode(reader.bytes());
+			} catch {
+				throw new ImageError('invalid', 'a path is not valid UTF-8');
+			}
 		} else {
 			reader.skipType(wire);
 		}

@@ -66,7 +66,7 @@ testUnless(captureSkip, test, 'kmod in VMs: hotcache-capture --backend kmod on a
 	for (const run of m.runs) {
 		const what = describe(run);
 		const logText = run.report.captureLog.join('\n');
-		assert.ok(run.report.capture?.ok, `${what}: hotcache-capture or its --check failed: ${JSON.stringify(run.report.capture)}\n${logText}`);
+		assert.ok(run.report.capture?.ok, `${what}: hotcache-capture failed: ${JSON.stringify(run.report.capture)}\n${logText}`);
 		const image = run.image;
 		assert.ok(image, `${what}: no hotcache.img on the guest disk\n${logText}`);
 		assert.is(image.backend, 'kmod', `${what}: backend`);

@@ -9,7 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { native } from '../hooks/native.js';
 import { Hotness, type HotcacheImage, type ImageFile, type PageRange } from '../proto/image.js';
-import type { CaptureCheck } from '../tools/capture-check.js';
 import { builtFile, projectRoot } from '../tools/project.js';
 
 export const PAGE = 4096;
@@ -263,11 +262,3 @@ export const hot = (start: number, count: number): PageRange => ({ start, count,
 export const warm = (start: number, count: number): PageRange => ({ start, count, hotness: Hotness.Warm });
 export const residentOnly = (start: number, count: number): PageRange => ({ start, count, hotness: Hotness.Resident });
 
-// ---- hotcache-capture --check (the C checker, while it exists) ----
-
-export type CheckResult = CaptureCheck;
-
-/** The C decoder's verdict on an image file. */
-export function checkWithC(file: string): CheckResult {
-	return JSON.parse(runCaptureTool(['--check', file]).stdout.toString()) as CheckResult;
-}

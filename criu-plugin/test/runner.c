@@ -8,6 +8,8 @@
  *   hotcache-test config        the settings from HOTCACHE_CONFIG and the environment:
  *                               "warning: TEXT" lines as they come, then KEY=VALUE lines
  *   hotcache-test restore-key   the restore's key of the /proc/<pid>/stat text on stdin
+ *   hotcache-test path-ok       for each line of hex on stdin, the bytes of a path: "ok" when
+ *                               the capture may record it, else "refused"
  *
  * Exit codes: 0 done, 1 failed or refused, 2 usage.
  */
@@ -18,6 +20,7 @@
 #include "hotcache/config.h"
 #include "hotcache/log.h"
 #include "hotcache/restore-key.h"
+#include "path.h"
 #include "unit.h"
 
 bool unit_failed;
@@ -100,6 +103,21 @@ static int restore_key(void)
 	return 0;
 }
 
+static int path_ok(void)
+{
+	char hex[2 * (HC_LIMIT_PATH_BYTES + 8) + 2], path[HC_LIMIT_PATH_BYTES + 8];
+	size_t n, i;
+	unsigned int byte;
+
+	while (fgets(hex, sizeof(hex), stdin)) {
+		n = strcspn(hex, "\n") / 2;
+		for (i = 0; i < n && sscanf(hex + 2 * i, "%2x", &byte) == 1; i++)
+			path[i] = (char)byte;
+		puts(i == n && hc_path_ok(path, n) ? "ok" : "refused");
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "list"))
@@ -110,6 +128,8 @@ int main(int argc, char **argv)
 		return config();
 	if (argc == 2 && !strcmp(argv[1], "restore-key"))
 		return restore_key();
-	fputs("usage: hotcache-test list | unit NAME | config | restore-key\n", stderr);
+	if (argc == 2 && !strcmp(argv[1], "path-ok"))
+		return path_ok();
+	fputs("usage: hotcache-test list | unit NAME | config | restore-key | path-ok\n", stderr);
 	return 2;
 }

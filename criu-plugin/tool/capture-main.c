@@ -7,9 +7,6 @@
  *       image to stdout; past N ms it stops, marked partial. The backend and
  *       the time limit default to HOTCACHE_BACKEND and HOTCACHE_TIME_LIMIT_MS
  *       of the configuration, read as the plugin reads it;
- *   hotcache-capture --check IMAGE
- *       validates an image as the plugin's bounds require and prints its
- *       counts as one JSON line;
  *   hotcache-capture --probe [--backend B]
  *       prints, as one JSON line, the backend a capture would use here, the
  *       kernel's LRU as it sees it and whether it tells hot from warm
@@ -23,56 +20,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hotcache/capture.h"
 #include "hotcache/config.h"
 #include "hotcache/log.h"
-#include "image.h"
 
 #define USAGE "usage: hotcache-capture [--backend kmod|kpageflags|mincore] [--out DIR] [--time-limit-ms N]\n" \
 	      "                        (--pid PID | FILE...)\n" \
-	      "       hotcache-capture --check IMAGE\n" \
 	      "       hotcache-capture --probe [--backend kmod|kpageflags|mincore]\n"
 
 static int usage(const char *why)
 {
 	fprintf(stderr, "hotcache-capture: %s\n" USAGE, why);
 	return 2;
-}
-
-static int check(const char *file)
-{
-	static uint8_t buf[HC_HEADER_BYTES + HC_LIMIT_IMAGE_BYTES + 1];
-	struct hc_image_counts n;
-	enum hc_image_error e;
-	char why[256] = "";
-	size_t len = 0;
-	ssize_t r;
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		pr_perror("cannot open %s", file);
-		return 1;
-	}
-	/* One byte past the largest valid image is enough to call it too large. */
-	while (len < sizeof(buf) && (r = read(fd, buf + len, sizeof(buf) - len)) > 0)
-		len += (size_t)r;
-	close(fd);
-	e = len == sizeof(buf) ? HC_IMAGE_TOO_LARGE : hc_image_check(buf, len, &n, why, sizeof(why));
-	if (e != HC_IMAGE_OK) {
-		/* The message is ours and holds no quotes or backslashes except from a path. */
-		for (char *p = why; *p; p++)
-			if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
-				*p = '?';
-		printf("{\"ok\":false,\"kind\":\"%s\",\"message\":\"%s\"}\n", hc_image_error_kind(e), why);
-		return 1;
-	}
-	printf("{\"ok\":true,\"files\":%llu,\"ranges\":%llu,\"resident\":%llu,\"hot\":%llu,\"warm\":%llu,\"fds\":%llu}\n",
-	       (unsigned long long)n.files, (unsigned long long)n.ranges, (unsigned long long)n.resident,
-	       (unsigned long long)n.hot, (unsigned long long)n.warm, (unsigned long long)n.fds);
-	return 0;
 }
 
 static int probe(enum hc_backend_id want)
@@ -95,7 +56,6 @@ int main(int argc, char **argv)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "pid", required_argument, NULL, 'p' },
-		{ "check", required_argument, NULL, 'c' },
 		{ "time-limit-ms", required_argument, NULL, 't' },
 		{ "probe", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
@@ -115,7 +75,7 @@ int main(int argc, char **argv)
 	hc_config_load(&cfg);
 	opts.backend = (enum hc_backend_id)cfg.backend;
 	opts.time_limit_ms = (unsigned int)cfg.time_limit_ms;
-	while ((opt = getopt_long(argc, argv, "b:o:p:c:t:Ph", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "b:o:p:t:Ph", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
 			if (hc_backend_parse(optarg, &opts.backend) < 0)
@@ -135,10 +95,6 @@ int main(int argc, char **argv)
 				return usage("--time-limit-ms needs milliseconds");
 			opts.time_limit_ms = (unsigned int)ms;
 			break;
-		case 'c':
-			if (optind != argc)
-				return usage("--check takes one image and nothing else");
-			return check(optarg);
 		case 'P':
 			probing = true;
 			break;

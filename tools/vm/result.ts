@@ -1,6 +1,5 @@
 // What the guest reports on its console (tools/vm/guest-init.sh and kmod/selftest/hotcache_test.c).
 import { consoleShowsOops } from './retry.js';
-import type { CaptureCheck } from '../capture-check.js';
 
 export interface ClassCounts {
 	hot: number;
@@ -18,8 +17,12 @@ export interface GuestResult {
 	ok: boolean;
 }
 
-/** hotcache-capture --check's counts for the image captured from the reader (guest-capture.sh). */
-export type CaptureCounts = CaptureCheck;
+/** Whether hotcache-capture succeeded on the reader (guest-capture.sh); the host decodes its image. */
+export interface CaptureCounts {
+	ok: boolean;
+	/** hotcache-capture's exit code when it failed. */
+	exit?: number;
+}
 
 export interface GuestReport {
 	/** The result line, or null when the guest never printed one. */
