@@ -146,6 +146,10 @@ printf '# shared with the restore side\nHOTCACHE_WORKERS=4\nHOTCACHE_STRICT=1\nH
 mount --bind ${dir}/etc /etc
 dump strictconf
 umount /etc
+# The file HOTCACHE_CONFIG names, as the action script and the prefetcher read it; with a line that is not
+# a setting, which is a warning and changes nothing else.
+printf 'not a setting\nHOTCACHE_DISABLE=1\n' > ${dir}/off.conf
+dump offconf HOTCACHE_CONFIG=${dir}/off.conf
 `;
 		const r = await runInTestenv(script, { binds: [dir], timeoutMs: 180_000 });
 		const out = r.stdout + r.stderr;
@@ -165,6 +169,11 @@ umount /etc
 
 		assert.not.match(r.stdout, /^strictconf=0$/m, `strict mode from /etc/criu/hotcache.conf must fail the dump:\n${out}`);
 		assert.match(log('strictconf'), /hotcache: error: strict mode: failing the dump/, hotcacheLines('strictconf'));
+
+		assert.match(r.stdout, /^offconf=0$/m, out);
+		assert.match(log('offconf'), /hotcache: disabled by HOTCACHE_DISABLE/, `the file HOTCACHE_CONFIG names must disable the capture:\n${hotcacheLines('offconf')}`);
+		assert.match(log('offconf'), /hotcache: .*off\.conf line 1: not KEY=VALUE, ignored/, hotcacheLines('offconf'));
+		assert.not.ok(existsSync(path.join(dir, 'offconf/hotcache.img')), 'nothing captured');
 
 		// The path CRIU 3.x takes (root pid found through CRIU's root_item), exercised on 4.1.
 		// An empty value means unset on every side: neither disabled nor strict.
