@@ -10,10 +10,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readSettings } from '../hooks/config.js';
 import { restoreKey } from '../hooks/restore-key.js';
-import { projectRoot } from '../tools/project.js';
+import { builtFile } from '../tools/project.js';
 import { scratchDir, testRunner } from './support.js';
 
-const shLibs = ['contract/out/contract.sh', 'hooks/config.sh', 'hooks/restore-key.sh'].map((f) => `. ${path.join(projectRoot, f)}`).join('; ');
+const shLibs = (['actionScriptContract', 'actionScriptConfig', 'actionScriptRestoreKey'] as const).map((f) => `. ${builtFile(f)}`).join('; ');
 const dir = scratchDir('parity').dir;
 
 interface Parsed {

@@ -42,6 +42,11 @@ install('installs the plugin, the action script and the self-contained prefetche
 	assert.ok(existsSync(path.join(libexec, 'proto/hotcache.proto')));
 	assert.ok(existsSync(path.join(libexec, 'build/Release/hotcache_native.node')));
 	assert.ok(existsSync(path.join(libexec, 'node')), 'npm ci fetches the private Node');
+	// What it sources, copied beside it: an install does not depend on the checkout.
+	for (const lib of ['contract.sh', 'config.sh', 'restore-key.sh']) {
+		assert.ok(lstatSync(path.join(libexec, lib)).isFile(), `${lib}: a file, not a link`);
+		assert.ok(readFileSync(path.join(libexec, lib)).equals(readFileSync(path.join(path.dirname(built.actionScript!), lib))), `${lib} beside it`);
+	}
 	const conf = () => readFileSync(path.join(root, 'etc/criu/default.conf'), 'utf8');
 	assert.match(conf(), /^tcp-established$/m);
 	assert.match(conf(), /^action-script \/usr\/libexec\/criu-hotcache\/action-script /m);

@@ -2,12 +2,13 @@
 // turn (the parent stands in for criu: the restore is keyed by the parent's pid and start time).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { encodeImage } from '../proto/image.js';
+import { PATHS } from '../contract/out/contract.js';
 import { builtFile, projectRoot } from '../tools/project.js';
 import { pruneRestores } from '../hooks/state-dir.js';
 import { ensureHostPackages } from '../tools/setup/debian.js';
@@ -158,21 +159,27 @@ test('HOTCACHE_WORKERS sizes the prefetcher\'s libuv pool: the script starts nod
 	}
 });
 
-test('run through a link, as installed, it finds what it sources where the link points; a copy on its own says what is missing', async () => {
+test('installed (what it sources copied beside it), or linked alone, it finds its files and the prefetcher; a copy on its own says what is missing', async () => {
 	writeFileSync(path.join(imgDir, 'hotcache.img'), valid);
-	const libexec = path.join(base, 'libexec');
-	mkdirSync(libexec);
-	symlinkSync(script, path.join(libexec, 'action-script'));
-	const linked = await actions('linked', ['pre-restore', 'post-restore'], {}, '', 0, path.join(libexec, 'action-script'));
-	const [dir] = restoreDirs(linked.state);
-	try {
-		assert.match(linked.stdout, /^hotcache: prefetcher started for /);
-		assert.match(await finished(dir!), /^hotcache: prefetch done: .* of 16 asked/);
-	} finally {
-		await stop(dir!);
+	const staged = path.join(base, 'staged');
+	const installed = spawnSync(process.execPath, [path.join(projectRoot, 'tools/hotcache.js'), 'install', '--root', staged, '--criu-version', '4.1'], { encoding: 'utf8' });
+	assert.is(installed.status, 0, installed.stderr);
+	const alone = path.join(base, 'alone');
+	mkdirSync(alone);
+	symlinkSync(script, path.join(alone, 'action-script'));
+	for (const [name, via] of [['installed', path.join(staged, PATHS.installed.actionScript)], ['linked', path.join(alone, 'action-script')]] as const) {
+		const r = await actions(name, ['pre-restore', 'post-restore'], {}, '', 0, via);
+		const [dir] = restoreDirs(r.state);
+		try {
+			assert.match(r.stdout, /^hotcache: prefetcher started for .*\nrc=0\nrc=0\n$/, name);
+			assert.is(readFileSync(path.join(dir!, 'init-pid'), 'utf8'), identity(process.pid), `${name}: post-restore ran`);
+			assert.match(await finished(dir!), /^hotcache: prefetch done: .* of 16 asked/, name);
+		} finally {
+			await stop(dir!);
+		}
 	}
-	copyFileSync(script, path.join(libexec, 'copy'));
-	const copy = await actions('copy', ['pre-restore', 'post-resume'], { HOTCACHE_STRICT: '1' }, '', 0, path.join(libexec, 'copy'));
+	copyFileSync(script, path.join(alone, 'copy'));
+	const copy = await actions('copy', ['pre-restore', 'post-resume'], { HOTCACHE_STRICT: '1' }, '', 0, path.join(alone, 'copy'));
 	assert.match(copy.stdout, /^hotcache: cannot find .*contract\.sh \(run npm ci\); nothing is prefetched for this restore\nrc=0\n/);
 	assert.equal(restoreDirs(copy.state), []);
 });

@@ -1,6 +1,8 @@
 // The self-contained prefetcher as `hotcache install` puts it beside the action script
 // (/usr/libexec/criu-hotcache/), so that a host without Node.js prefetches:
 //   action-script                        hooks/action-script, copied (the checkout may go away)
+//   contract.sh, config.sh, restore-key.sh
+//                                        what the action script sources, found beside it
 //   node                                 the private Node (private-node.ts), when the build has it
 //   dist/hooks/prefetcher.mjs            the bundle (prefetcher-bundle.ts)
 //   proto/hotcache.proto                 its schema, read at run time
@@ -10,7 +12,8 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, lstatSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../project.js';
+import { PATHS } from '../../contract/out/contract.js';
+import { builtFile, projectRoot } from '../project.js';
 import { replaceAtomically } from '../install/replace.js';
 import { privateNodePath } from './private-node.js';
 
@@ -24,10 +27,11 @@ export interface LibexecFile {
 
 /** Where prefetcher-bundle.ts writes the bundle, in the checkout and in the installed tree alike. */
 export const BUNDLE = 'dist/hooks/prefetcher.mjs';
-const ADDON = 'build/Release/hotcache_native.node';
+const ADDON = PATHS.built.addon;
 const SCHEMA = 'proto/hotcache.proto';
 export const PRIVATE_NODE = 'node';
-const SCRIPT = 'action-script';
+/** What the action script sources, by their names in PATHS.built: beside it, under their own names. */
+const SOURCED = ['actionScriptContract', 'actionScriptConfig', 'actionScriptRestoreKey'] as const;
 
 /** What an install copies; the action script comes last, so it never runs without its prefetcher. */
 export function libexecFiles(): LibexecFile[] {
@@ -36,8 +40,9 @@ export function libexecFiles(): LibexecFile[] {
 		{ from: path.join(projectRoot, SCHEMA), to: SCHEMA, mode: 0o644 },
 		{ from: path.join(projectRoot, ADDON), to: ADDON, mode: 0o644 },
 	];
+	for (const piece of SOURCED) files.push({ from: builtFile(piece), to: path.basename(PATHS.built[piece]), mode: 0o644 });
 	if (existsSync(privateNodePath())) files.push({ from: privateNodePath(), to: PRIVATE_NODE, mode: 0o755 });
-	files.push({ from: path.join(projectRoot, 'hooks/action-script'), to: SCRIPT, mode: 0o755 });
+	files.push({ from: builtFile('actionScript'), to: path.basename(PATHS.installed.actionScript), mode: 0o755 });
 	return files;
 }
 
@@ -118,7 +123,8 @@ function nodeVersion(node: string): string | null {
 
 /** Which Node and which prefetcher an installed action script in `dir` starts, as it decides. */
 export function checkPrefetcher(dir: string): PrefetcherCheck {
-	const missing = [BUNDLE, SCHEMA, ADDON].filter((f) => !existsSync(path.join(dir, f)));
+	// Every piece an install copies but the private Node, which is optional.
+	const missing = libexecFiles().map((f) => f.to).filter((f) => f !== PRIVATE_NODE && !existsSync(path.join(dir, f)));
 	if (missing.length) return { status: 'fail', detail: `${missing.map((f) => path.join(dir, f)).join(', ')} missing: run hotcache install` };
 	const privateNode = path.join(dir, PRIVATE_NODE);
 	if (existsSync(privateNode)) {

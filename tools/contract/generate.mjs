@@ -1,6 +1,9 @@
 // @ts-check
 // Turns contract/contract.json into a C header, a TypeScript module and a sourced sh file, so that the
-// C library and plugin, the TypeScript prefetcher and CLI, and the action script read the same facts.
+// C library and plugin, the TypeScript prefetcher and CLI, and the action script read the same facts:
+// contract/out/contract.h and contract.ts, and hooks/contract.sh, beside the script that sources it
+// (an install links it beside its link, so that the script finds it without a fork). With OUT_DIR,
+// all three go there.
 // Plain JavaScript so that it runs before anything is compiled (npm ci runs it before tsc, node-gyp
 // and make; the plugin's Makefile runs it when contract.h is missing or older than the contract).
 // Checks the contract first and refuses one that contradicts itself. Writes a file only when its text
@@ -13,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 const top = fileURLToPath(new URL('../../', import.meta.url));
 const source = process.argv[2] ?? path.join(top, 'contract/contract.json');
 const outDir = process.argv[3] ?? path.join(top, 'contract/out');
+const shDir = process.argv[3] ?? path.join(top, 'hooks');
 const BANNER = 'Generated from contract/contract.json by tools/contract/generate.mjs: do not edit.';
 
 /** @typedef {{ value: number | string, why?: string }} Fact */
@@ -410,7 +414,7 @@ function shKeyCase(k) {
 
 /** @param {Contract} c */
 function renderSh(c) {
-	const o = [`# ${BANNER}`, '# Sourced by hooks/action-script (with hooks/config.sh and hooks/restore-key.sh).', ''];
+	const o = [`# ${BANNER}`, '# Sourced by hooks/action-script, which it sits beside (with config.sh and restore-key.sh).', ''];
 	o.push(`HC_IMAGE_FILE=${sq(c.image.file)}`);
 	o.push(`# The magic as \`od -An -tu1\` prints it.`, `HC_MAGIC_OD=${sq([...Buffer.from(c.image.magic, 'ascii')].join(' '))}`);
 	o.push(`HC_HEADER_BYTES=${c.image.magic.length + 4}`, shComment(c.image.limits.imageBytes?.why) + `HC_LIMIT_IMAGE_BYTES=${c.image.limits.imageBytes?.value}`, '');
@@ -451,7 +455,7 @@ try {
 	mkdirSync(outDir, { recursive: true });
 	writeIfChanged(path.join(outDir, 'contract.h'), renderC(contract));
 	writeIfChanged(path.join(outDir, 'contract.ts'), renderTs(contract));
-	writeIfChanged(path.join(outDir, 'contract.sh'), renderSh(contract));
+	writeIfChanged(path.join(shDir, 'contract.sh'), renderSh(contract));
 } catch (err) {
 	process.stderr.write(`generate contract: ${source}: ${err instanceof ContractError || err instanceof SyntaxError ? err.message : String(err)}\n`);
 	process.exitCode = 1;

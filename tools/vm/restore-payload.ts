@@ -4,10 +4,11 @@
 // to itself and the prefetcher finds the addon under its project root.
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PATHS } from '../../contract/out/contract.js';
 import { projectRoot } from '../project.js';
 
-const ADDON = 'build/Release/hotcache_native.node';
-const FILES = ['package.json', 'hooks/action-script', 'contract/out/contract.sh', 'hooks/config.sh', 'hooks/restore-key.sh', 'proto/hotcache.proto', ADDON];
+const { actionScript, actionScriptContract, actionScriptConfig, actionScriptRestoreKey, addon } = PATHS.built;
+const FILES = ['package.json', actionScript, actionScriptContract, actionScriptConfig, actionScriptRestoreKey, 'proto/hotcache.proto', addon];
 /** Compiled TypeScript; the tests are left out. */
 const DIST = ['dist/contract', 'dist/hooks', 'dist/proto', 'dist/tools'];
 
