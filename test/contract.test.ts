@@ -1,5 +1,6 @@
 // The contract (contract/contract.json) and what depends on it without being generated from it: the
-// generator refuses a contract that contradicts itself, and the schema's enums carry its numbers.
+// generator refuses a contract that contradicts itself, the schema's enums carry its numbers, and the
+// README's configuration table names its keys with their defaults and sides.
 // (The C side checks its own at compile time: static asserts against protoc-c's enums and kmod's uapi.)
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -7,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import protobuf from 'protobufjs';
-import { BACKEND, HOTNESS, LRU } from '../contract/out/contract.js';
+import { BACKEND, CONFIG_KEYS, HOTNESS, LRU } from '../contract/out/contract.js';
 import { projectRoot } from '../tools/project.js';
 import { scratchDir } from './support.js';
 
@@ -62,6 +63,14 @@ contract('proto/hotcache.proto numbers its enums as the contract does', () => {
 	assert.equal([backends.BACKEND_KMOD, backends.BACKEND_KPAGEFLAGS, backends.BACKEND_MINCORE], [BACKEND.kmod, BACKEND.kpageflags, BACKEND.mincore]);
 	const lrus = values('hotcache.Lru');
 	assert.equal([lrus.LRU_UNSPECIFIED, lrus.LRU_CLASSIC, lrus.LRU_MGLRU], [LRU.unspecified, LRU.classic, LRU.mglru]);
+});
+
+contract('the README\'s configuration table is the contract\'s keys, defaults and sides, in its order', () => {
+	const readme = readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
+	const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+	const rows = [...section.matchAll(/^\| `(HOTCACHE_\w+)` \| ([^|]+) \| (\w+) \|/gm)].map((m) => [m[1], m[2]!.trim().replace(/`/g, ''), m[3]]);
+	const text = (d: unknown) => (d === null ? '(none)' : typeof d === 'boolean' ? (d ? '1' : '0') : String(d));
+	assert.equal(rows, Object.entries(CONFIG_KEYS).map(([key, spec]) => [key, text(spec.default), spec.side]));
 });
 
 contract.run();
