@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { encodeImage } from '../../proto/image.js';
+import { encodeImage, IMAGE_FILE } from '../../proto/image.js';
 import { restoreKeyOf } from '../../hooks/restore-key.js';
 import { builtFile } from '../project.js';
 
@@ -23,7 +23,7 @@ const work = mkdtempSync('/var/tmp/hotcache-bench-script-');
 const imageDir = path.join(work, 'img');
 mkdirSync(imageDir);
 writeFileSync(
-	path.join(imageDir, 'hotcache.img'),
+	path.join(imageDir, IMAGE_FILE),
 	encodeImage({
 		version: 1,
 		capture: { host: 'h', kernel: 'k', timeNs: 0n, backend: 'kpageflags', lru: 'classic', hotWarmExact: true, pageSize: 4096, durationMs: 0, rootPid: 1, ownRoot: false, partial: false, partialReason: '', tool: 'bench' },

@@ -9,6 +9,7 @@
 //   node dist/tools/bench/restore-overhead.js [ROUNDS] [ANON_MIB] [OTHER_SCRIPT]
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { RESTORE } from '../../contract/out/contract.js';
 import { builtFile, projectRoot } from '../project.js';
 import { runInTestenv } from '../testenv/index.js';
 
@@ -71,9 +72,9 @@ if (result.code !== 0) {
 	const other = times.other ? `; by the other script alone: ${(median(times.other) - median(times.plain!)).toFixed(1)} ms` : '';
 	process.stdout.write(`added by the hook: ${(median(times.hook!) - median(times.plain!)).toFixed(1)} ms; by the script alone: ${(median(times.script!) - median(times.plain!)).toFixed(1)} ms${other} (median differences)\n`);
 	// The prefetchers' own summaries: how fast the evicted hot set came back.
-	const restores = path.join(work, 'state/restores');
+	const restores = path.join(work, 'state', RESTORE.dir);
 	for (const dir of readdirSync(restores)) {
-		const record = path.join(restores, dir, 'record.jsonl');
+		const record = path.join(restores, dir, RESTORE.files.record);
 		if (!existsSync(record)) continue; // the `script` variant starts no prefetcher
 		const lines = readFileSync(record, 'utf8').trim().split('\n');
 		const summary = JSON.parse(lines[lines.length - 1]!) as { kind: string; fetched: number; seconds: number; throughput: number };

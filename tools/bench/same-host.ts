@@ -7,7 +7,7 @@
 // `hotcache migrate` will start them.
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../project.js';
+import { builtFile, projectRoot } from '../project.js';
 import { runInRootfs, type RunResult } from '../testenv/run.js';
 import { createBlkioLink, type BlkioLink } from './blkio-link.js';
 import { neverReadBytes, type PageSpan } from './metrics.js';
@@ -20,8 +20,8 @@ import type { VariantId } from './variants.js';
 import type { RunPaths, Workload } from './workload.js';
 import { buildWorkloads, workloadBin } from './build.js';
 
-const PLUGIN_DIR = path.join(projectRoot, 'criu-plugin/out');
-const ACTION_SCRIPT = path.join(projectRoot, 'hooks/action-script');
+const PLUGIN_DIR = path.dirname(builtFile('plugin'));
+const ACTION_SCRIPT = builtFile('actionScript');
 const BASELINE = path.join(projectRoot, 'dist/tools/bench/baseline-prefetch.js');
 const HOTCACHE = path.join(projectRoot, 'tools/hotcache.js');
 /** Epoch of the progress file's touched map from the freeze on (workloads/progress.h). */
