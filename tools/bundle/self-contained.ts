@@ -26,10 +26,10 @@ export interface LibexecFile {
 }
 
 /** Where prefetcher-bundle.ts writes the bundle, in the checkout and in the installed tree alike. */
-export const BUNDLE = 'dist/hooks/prefetcher.mjs';
+export const BUNDLE = PATHS.libexec.bundle;
 const ADDON = PATHS.built.addon;
 const SCHEMA = 'proto/hotcache.proto';
-export const PRIVATE_NODE = 'node';
+export const PRIVATE_NODE = PATHS.libexec.node;
 /** What the action script sources, by their names in PATHS.built: beside it, under their own names. */
 const SOURCED = ['actionScriptContract', 'actionScriptConfig', 'actionScriptRestoreKey'] as const;
 

@@ -30,6 +30,15 @@ function check(ok, message) {
 	if (!ok) throw new ContractError(message);
 }
 
+/** Paths relative to a directory (neither absolute nor leaving it), its `about` left out. @param {unknown} raw @param {string} where @returns {Record<string, string>} */
+function relativePaths(raw, where) {
+	const list = Object.entries(object(raw, where)).filter(([name]) => name !== 'about');
+	for (const [name, p] of list) {
+		check(typeof p === 'string' && p !== '' && !p.startsWith('/') && !p.split('/').includes('..'), `${where}.${name}: a relative path inside the directory`);
+	}
+	return Object.fromEntries(/** @type {[string, string][]} */ (list));
+}
+
 /** A plain value or {value, why}. @param {unknown} raw @param {string} where @returns {Fact} */
 function fact(raw, where) {
 	if (typeof raw === 'number' || typeof raw === 'string') return { value: raw };
@@ -197,6 +206,8 @@ function load(file) {
 			},
 			/** @type {Record<string, string>} */
 			built: /** @type {Record<string, string>} */ (object(paths.built, 'paths.built')),
+			/** @type {Record<string, string>} */
+			libexec: relativePaths(paths.libexec, 'paths.libexec'),
 		},
 		restore: {
 			about: String(restore.about),
@@ -358,7 +369,7 @@ function renderTs(c) {
 	for (const [name, e] of Object.entries(c.enums)) o.push(`/** ${e.about}. */`, `export const ${upper(name)} = ${ts(e.values)} as const;`);
 	const hot = c.enums.hotness;
 	if (hot) o.push('', `/** ${hot.about}. */`, 'export enum Hotness {', ...Object.entries(hot.values).map(([v, n]) => `\t${capital(v)} = ${n},`), '}');
-	o.push('', '/** Paths of an installation, and of the built pieces relative to the project top directory. */', `export const PATHS = ${ts(c.paths)} as const;`);
+	o.push('', '/** Paths of an installation, of the built pieces relative to the project top directory, and of what an install puts beside the action script, relative to its directory. */', `export const PATHS = ${ts(c.paths)} as const;`);
 	o.push('', `/** ${c.restore.about}. */`, 'export const RESTORE = {', `\tdir: ${ts(c.restore.dir)},`);
 	o.push(`${tsDoc(c.restore.startTimeField.why, '\t')}\tstartTimeField: ${c.restore.startTimeField.value},`, `\tfiles: ${ts(c.restore.files)},`, '} as const;', '');
 	o.push(tsDoc(c.poolExtraThreads.why) + `export const POOL_EXTRA_THREADS = ${c.poolExtraThreads.value};`, '');
