@@ -1,16 +1,12 @@
-// A process named so that a reused pid cannot pass for it: its pid and its start time (field 22 of
-// /proc/<pid>/stat, clock ticks since boot), written "PID START" in the state directory's files
-// (init-pid, prefetcher.pid) and in a restore directory's name (<criu pid>.<start time>).
+// A process named so that a reused pid cannot pass for it: its pid and its start time (the restore
+// key's two numbers: hooks/restore-key.ts), written "PID START" in the state directory's files
+// (init-pid, prefetcher.pid) and "PID.START" in a restore directory's name.
 import { readFileSync } from 'node:fs';
+import { restoreKey } from './restore-key.js';
 
 export interface ProcessId {
 	pid: number;
 	start: string;
-}
-
-/** The fields of a /proc/<pid>/stat line from the state on (field 3): the name before may hold anything. */
-export function statFields(stat: string): string[] {
-	return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 /** "PID START" (or PID.START, a restore directory's name), or null when it is not that. */
@@ -23,16 +19,24 @@ export function formatProcessId(id: ProcessId): string {
 	return `${id.pid} ${id.start}\n`;
 }
 
+/** The process a /proc/<pid>/stat text describes, or null when the text is not one. */
+export function processIdOf(stat: string): ProcessId | null {
+	const key = restoreKey(stat);
+	return key === null ? null : parseProcessId(key);
+}
+
 /** This process. */
 export function self(): ProcessId {
-	return { pid: process.pid, start: statFields(readFileSync('/proc/self/stat', 'utf8'))[19]! };
+	return processIdOf(readFileSync('/proc/self/stat', 'utf8'))!;
 }
 
 /** Whether the process runs: the pid exists, with that start time, and is no zombie. */
 export function isRunning(id: ProcessId): boolean {
 	try {
-		const fields = statFields(readFileSync(`/proc/${id.pid}/stat`, 'utf8'));
-		return fields[0] !== 'Z' && fields[0] !== 'X' && fields[19] === id.start;
+		const stat = readFileSync(`/proc/${id.pid}/stat`, 'utf8');
+		// The state, field 3, just after the command name (which may hold anything).
+		const state = stat[stat.lastIndexOf(') ') + 2];
+		return state !== 'Z' && state !== 'X' && processIdOf(stat)?.start === id.start;
 	} catch {
 		return false;
 	}

@@ -8,7 +8,7 @@
 // prefetcher's own (a restore without its own root), that is the same as resolving host paths from /.
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isRunning, parseProcessId, statFields, type ProcessId } from './process-identity.js';
+import { isRunning, parseProcessId, processIdOf, type ProcessId } from './process-identity.js';
 import { restoreFiles } from './state-dir.js';
 
 /** How long to wait for the restored init pid: a restore that takes longer is not worth prefetching for. */
@@ -50,7 +50,7 @@ export function openProcessRoot(init: ProcessId): RestoredRoot {
 	try {
 		// Both through the same /proc/<pid> descriptor: the process checked is the one whose root opens.
 		const base = `/proc/self/fd/${proc}`;
-		const start = statFields(readFileSync(`${base}/stat`, 'utf8'))[19];
+		const start = processIdOf(readFileSync(`${base}/stat`, 'utf8'))?.start;
 		if (start !== init.start) return { ok: false, reason: `pid ${init.pid} is no longer the restored init (started at ${start}, not ${init.start}): its root cannot be known` };
 		const fd = openSync(`${base}/root`, DIRECTORY);
 		return { ok: true, fd, init, path: `/proc/${init.pid}/root`, ours: isOurRoot(fd) };
