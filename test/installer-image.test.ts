@@ -62,6 +62,10 @@ for f in /usr/lib/criu/hotcache.so /usr/libexec/criu-hotcache/action-script /usr
 done
 cmp /usr/libexec/criu-hotcache/action-script ${path.join(projectRoot, 'hooks/action-script')} && echo "same action-script"
 cmp /usr/libexec/criu-hotcache/node ${node} && echo "same private node"
+# What the action script sources: generated (contract.sh) or copied by the image's own build.
+for f in contract.sh config.sh restore-key.sh; do
+	cmp /usr/libexec/criu-hotcache/$f ${path.join(projectRoot, 'hooks')}/$f && echo "same $f"
+done
 inst uninstall
 echo "--- uninstalled"
 cat /etc/criu/default.conf
@@ -82,6 +86,7 @@ podman image prune -f >/dev/null
 	}
 	assert.match(installed, /^same action-script$/m);
 	assert.match(installed, /^same private node$/m);
+	for (const f of ['contract.sh', 'config.sh', 'restore-key.sh']) assert.match(installed, new RegExp(`^same ${f.replace('.', '\\.')}$`, 'm'), `${f} installed beside the action script`);
 	assert.match(out, /the module is not built/, 'the module step says why it is skipped (no headers here)');
 	const doctor = JSON.parse(readFileSync(path.join(w.work, 'doctor.json'), 'utf8')) as { findings: { check: string; status: string; detail: string }[] };
 	const status = (check: string) => doctor.findings.find((f) => f.check === check);
