@@ -27,6 +27,7 @@
 #include "hotcache/capture.h"
 #include "hotcache/config.h"
 #include "hotcache/log.h"
+#include "notify.h"
 #include "restore-start.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -77,11 +78,13 @@ static int collect(int pid, const char *when)
 	dirfd = criu_get_image_dir();
 	if (dirfd < 0) {
 		pr_err("no image directory at %s: nothing captured", when);
+		hc_notify_image(-EBADF, 0);
 		return -EBADF;
 	}
 	ret = hc_capture_begin(&c, &opts);
 	if (ret < 0) {
 		pr_err("no usable backend: nothing captured");
+		hc_notify_image(ret, 0);
 		return ret;
 	}
 	ret = hc_capture_tree(c, pid);
@@ -98,6 +101,7 @@ static int collect(int pid, const char *when)
 		if (unlinkat(dirfd, HC_IMAGE_FILE, 0) == 0)
 			pr_warn("removed the " HC_IMAGE_FILE " of an earlier dump");
 	}
+	hc_notify_image(ret, len);
 	free(buf);
 	hc_capture_free(c);
 	return ret;
