@@ -1,26 +1,11 @@
 // `hotcache scan`: the page-cache hotness of files or of a process tree, right now. Runs the
 // plugin's own capture (hotcache-capture) and shows its image like `inspect`.
-import { execFile } from 'node:child_process';
-import { constants } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CliError, UsageError, type Command } from '../command.js';
-import { LIMITS, HEADER_BYTES } from '../../../proto/image.js';
-import { builtFile, builtIf } from '../../project.js';
+import { UsageError, type Command } from '../command.js';
+import { runCapture } from '../../capture-tool.js';
 import { decodeOrFail, imageView, printView } from './inspect.js';
 
 const BACKENDS = ['auto', 'kmod', 'kpageflags', 'mincore'];
-
-/** Runs hotcache-capture with `args`; resolves to the framed image it wrote to stdout. */
-function runCapture(args: string[]): Promise<Buffer> {
-	const tool = builtIf('capture', constants.X_OK);
-	if (tool === null) throw new CliError('not-built', `${builtFile('capture')} is not built (run \`make -C criu-plugin\`)`);
-	return new Promise((resolve, reject) => {
-		execFile(tool, args, { encoding: 'buffer', maxBuffer: HEADER_BYTES + LIMITS.imageBytes }, (err, stdout, stderr) => {
-			if (err) reject(new CliError('capture-failed', `hotcache-capture failed: ${stderr.toString().trim() || err.message}`));
-			else resolve(stdout);
-		});
-	});
-}
 
 export const scanCommand: Command = {
 	name: 'scan',
