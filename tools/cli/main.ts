@@ -7,10 +7,12 @@ import { inspectCommand } from './commands/inspect.js';
 import { scanCommand } from './commands/scan.js';
 import { prefetchCommand } from './commands/prefetch.js';
 import { benchCommand } from './commands/bench.js';
+import { migrateCommand } from './commands/migrate.js';
+import { receiveCommand } from './commands/receive.js';
 import { projectVersion } from '../project.js';
 import { jsonLine, printable } from '../../hooks/printable.js';
 
-const commands: Command[] = [paths, installCommand, uninstallCommand, doctorCommand, inspectCommand, scanCommand, prefetchCommand, benchCommand];
+const commands: Command[] = [paths, installCommand, uninstallCommand, doctorCommand, inspectCommand, scanCommand, prefetchCommand, migrateCommand, receiveCommand, benchCommand];
 
 function usage(): string {
 	const width = Math.max(...commands.map((c) => c.name.length));

@@ -49,7 +49,7 @@ function jsonSummary(imageDir: string, root: string, s: PrefetchSummary): object
  * UV_THREADPOOL_SIZE now would change nothing, so the command runs again in a Node started with it.
  * A signal sent to this process is passed on; the child's exit code or signal becomes ours.
  */
-async function rerunWithPool(size: number): Promise<number> {
+export async function rerunWithPool(size: number): Promise<number> {
 	const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, UV_THREADPOOL_SIZE: String(size) } });
 	const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
 	process.on('SIGINT', forward).on('SIGTERM', forward);
