@@ -14,11 +14,14 @@ export interface RootfsSpec {
 	packages: string[];
 }
 
-/** What the tests need inside: criu 4.1.1, node to run our hooks, ps/pgrep-free process tools. */
+/**
+ * What the tests need inside: criu 4.1.1, node to run our hooks, ps/pgrep-free process tools; sshd, ssh
+ * and ip for `hotcache migrate` over a real ssh in a network namespace of the test's own.
+ */
 export const TEST_ROOTFS: RootfsSpec = {
 	name: 'test',
 	suite: 'trixie',
-	packages: ['criu', 'nodejs', 'procps'],
+	packages: ['criu', 'nodejs', 'procps', 'openssh-server', 'openssh-client', 'iproute2'],
 };
 
 /**
