@@ -5,6 +5,7 @@
 import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { processAlive } from '../process-alive.js';
 
 const KEEP = 16;
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -38,15 +39,6 @@ function trustedDir(dir: string): void {
 	}
 }
 
-function alive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (err) {
-		return (err as NodeJS.ErrnoException).code === 'EPERM';
-	}
-}
-
 function prune(migrations: string, current: string): void {
 	const entries = readdirSync(migrations, { withFileTypes: true })
 		.filter((e) => e.isDirectory() && ID.test(e.name) && e.name !== current)
@@ -60,7 +52,7 @@ function prune(migrations: string, current: string): void {
 		} catch {
 			// No owner file: a directory whose maker died at once.
 		}
-		if (Number.isInteger(owner) && owner > 0 && alive(owner)) continue;
+		if (Number.isInteger(owner) && owner > 0 && processAlive(owner)) continue;
 		rmSync(dir, { recursive: true, force: true });
 	}
 }

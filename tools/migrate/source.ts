@@ -22,6 +22,7 @@ import { MAX_RECAPTURES, precopyTimeoutS, workingSetMoved } from './precopy-poli
 import { parseFromAgent, PROTOCOL_VERSION, type FromAgent, type ToAgent, type Warm } from './protocol.js';
 import type { MigrationSummary, Outcome, Timeline } from './summary.js';
 import { describeDestination, startAgent, type AgentProcess, type Destination } from './transport.js';
+import { processAlive } from '../process-alive.js';
 
 export interface MigrateRequest {
 	pid: number;
@@ -71,15 +72,6 @@ const CAPTURE_LIMIT_MS = 10_000;
 
 class Interrupted extends Error {
 	override name = 'Interrupted';
-}
-
-function processAlive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (err) {
-		return (err as NodeJS.ErrnoException).code === 'EPERM';
-	}
 }
 
 /** Rejects with `error` after `ms` (the timer does not keep Node alive). */

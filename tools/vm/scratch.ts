@@ -2,6 +2,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { vmCacheDir } from './paths.js';
+import { processAlive } from '../process-alive.js';
 
 /** A run's scratch directory, named by pid so one left by a killed run is removed by the next. */
 export function makeScratchDir(): string {
@@ -12,13 +13,4 @@ export function makeScratchDir(): string {
 		if (Number.isInteger(pid) && !processAlive(pid)) rmSync(path.join(base, entry), { recursive: true, force: true });
 	}
 	return mkdtempSync(path.join(base, `run-${process.pid}-`));
-}
-
-function processAlive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (err) {
-		return (err as NodeJS.ErrnoException).code === 'EPERM';
-	}
 }
