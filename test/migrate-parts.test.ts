@@ -18,8 +18,9 @@ import { pageCount, plannedPages, subtractPages, subtractRanges } from '../tools
 import { MAX_TIMEOUT_S, MIN_TIMEOUT_S, precopyTimeoutS, workingSetMoved } from '../tools/migrate/precopy-policy.js';
 import { parseFromAgent, parseToAgent, ProtocolError, type FromAgent, type ToAgent } from '../tools/migrate/protocol.js';
 import { warmTotals } from '../tools/migrate/record-totals.js';
+import { Warmer } from '../tools/migrate/warm.js';
 import { agentCommand, DestinationError, parseDestination, shellQuote } from '../tools/migrate/transport.js';
-import { diskTempDir, hot, image, imageFile, residentOnly, warm, writeFile } from './prefetch-support.js';
+import { diskTempDir, evict, hot, image, imageFile, residentOnly, warm, writeFile } from './prefetch-support.js';
 
 const parts = suite('migrate parts');
 const base = diskTempDir('migrate-parts');
@@ -216,6 +217,45 @@ parts('the plugin\'s notice: one line on a unix socket', async () => {
 	} finally {
 		notice.close();
 	}
+});
+
+parts('the plan from the freeze stops the warm-up in progress and fetches only what it left', async () => {
+	const dir = path.join(base, 'warm');
+	mkdirSync(dir);
+	const data = path.join(dir, 'data');
+	const pages = 16384; // 64 MiB, at 20 MB/s: seconds of work
+	writeFile(data, pages * 4096);
+	await evict(data);
+	const plan = image([imageFile(data, data, [hot(0, pages)])]);
+	let firstProgress: () => void = () => {};
+	const progressed = new Promise<void>((resolve) => (firstProgress = resolve));
+	const finished: { seq: number; stopped: string | null }[] = [];
+	const warmer = new Warmer({
+		recordFile: path.join(dir, 'record.jsonl'),
+		statusFile: path.join(dir, 'status'),
+		pidFile: path.join(dir, 'prefetcher.pid'),
+		config: { workers: 2, bandwidth: 20e6, activate: false },
+		label: 'test',
+		events: { started() {}, progress: () => firstProgress(), finished: (seq, _bytes, stopped) => finished.push({ seq, stopped }) },
+	});
+	try {
+		warmer.enqueue(0, plan, '/', false);
+		await progressed;
+		warmer.enqueue(1, plan, '/', true);
+		await warmer.idle();
+	} finally {
+		warmer.close();
+	}
+	assert.equal(finished.map((f) => f.seq), [0, 1]);
+	assert.match(finished[0]!.stopped ?? '', /superseded/);
+	assert.is(finished[1]!.stopped, null);
+	const events = readFileSync(path.join(dir, 'record.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string | null>);
+	const firstEnd = events.findIndex((e) => e.kind === 'summary');
+	const done = events.slice(0, firstEnd).filter((e) => e.kind === 'chunk' && !e.error && Number(e.resident) + Number(e.fetched) >= Number(e.count)).reduce((n, e) => n + Number(e.count), 0);
+	assert.ok(done > 0 && done < pages, `the first run was stopped part way (${done} of ${pages} pages)`);
+	const second = events.slice(firstEnd + 1).find((e) => e.kind === 'summary')!;
+	assert.is(second.pagesAsked, pages - done, 'the second run asked for exactly what the first left');
+	assert.is(readFileSync(path.join(dir, 'prefetcher.pid'), 'utf8'), `${process.pid}\n`);
 });
 
 parts.run();

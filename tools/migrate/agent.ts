@@ -28,6 +28,10 @@ export const WARM_WAIT_MS = 300_000;
 const HELLO_TIMEOUT_MS = 60_000;
 const PROGRESS_INTERVAL_MS = 200;
 const POLL_MS = 100;
+/** Measuring the plan's residency before the restore adds to the downtime: a few ms for a few files, never more than this. */
+const BEFORE_RESTORE_BUDGET_MS = 100;
+/** As the restore returns (the process runs: no downtime added). */
+const AT_RESUME_BUDGET_MS = 2000;
 
 type Hello = Extract<ToAgent, { type: 'hello' }>;
 
@@ -177,10 +181,10 @@ class Agent {
 		}
 	}
 
-	private async measure(plan: HotcacheImage | null): Promise<number | null> {
+	private async measure(plan: HotcacheImage | null, budgetMs: number): Promise<number | null> {
 		if (!plan || (plan.capture.ownRoot && this.restoredPid === null)) return null;
 		try {
-			return await residentBytes(plan, this.rootOf(plan));
+			return await residentBytes(plan, this.rootOf(plan), budgetMs);
 		} catch {
 			return null;
 		}
@@ -203,7 +207,7 @@ class Agent {
 			return;
 		}
 		const plan = this.measuredPlan();
-		const residentBeforeRestore = await this.measure(plan);
+		const residentBeforeRestore = await this.measure(plan, BEFORE_RESTORE_BUDGET_MS);
 		const start = now();
 		const child = startCriu(['restore', '-D', this.imagesDir, '-d', ...pieces], this.imagesDir, 'restore.log', env);
 		this.restoreDir = child.pid ? restoreDirOf(this.config.stateDir, child.pid) : null;
@@ -216,7 +220,7 @@ class Agent {
 		}
 		this.restoredPid = this.hello.pid;
 		this.resumeAt = time;
-		const residentAtResume = await this.measure(plan);
+		const residentAtResume = await this.measure(plan, AT_RESUME_BUDGET_MS);
 		if (this.ownRootPlan) {
 			this.warmer.enqueue(this.ownRootPlan.seq, this.ownRootPlan.image, this.rootOf(this.ownRootPlan.image), true);
 			this.ownRootPlan = null;

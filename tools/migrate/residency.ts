@@ -7,12 +7,12 @@ import { closeFd, openInRoot, openRoot } from '../../hooks/open-in-root.js';
 import { residentPages } from '../../hooks/residency.js';
 import { fetchedClass } from './plan-pages.js';
 
-/** The measurement stops (null: not measured) rather than hold the migration up for longer. */
-const BUDGET_MS = 2000;
-
-/** Bytes of the plan's fetched classes resident now, or null when it took too long to tell. */
-export async function residentBytes(image: HotcacheImage, root: string): Promise<number | null> {
-	const deadline = performance.now() + BUDGET_MS;
+/**
+ * Bytes of the plan's fetched classes resident now, or null when telling takes longer than
+ * `budgetMs` (the measurement stops rather than hold the migration up).
+ */
+export async function residentBytes(image: HotcacheImage, root: string, budgetMs: number): Promise<number | null> {
+	const deadline = performance.now() + budgetMs;
 	const pageSize = image.capture.pageSize;
 	const compareInode = image.capture.host === os.hostname();
 	const rootFd = await openRoot(root);

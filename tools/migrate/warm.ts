@@ -7,7 +7,7 @@ import type { HotcacheImage } from '../../proto/image.js';
 import type { Config } from '../../hooks/config.js';
 import { runPrefetch } from '../../hooks/prefetch.js';
 import { createExclusive, Recorder, type RecordEvent } from '../../hooks/record.js';
-import { addPages, normalize, pageCount, plannedPages, subtractPages, type PagesByFile, type Span } from './plan-pages.js';
+import { normalize, pageCount, plannedPages, subtractPages, type PagesByFile, type Span } from './plan-pages.js';
 
 export interface WarmEvents {
 	started(seq: number, pages: number): void;
@@ -40,9 +40,7 @@ class TrackingRecorder extends Recorder {
 	}
 
 	done(): PagesByFile {
-		const out: PagesByFile = new Map();
-		addPages(out, new Map([...this.doneSpans].map(([file, spans]) => [file, normalize(spans)])));
-		return out;
+		return new Map([...this.doneSpans].map(([file, spans]) => [file, normalize(spans)]));
 	}
 }
 
