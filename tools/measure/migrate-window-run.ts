@@ -3,19 +3,17 @@
 // (test/fixtures/seqread re-reading one file) starts on the source, warm, and after a second the
 // migration is asked for (or not, for "none"); the bytes it read in the next WINDOW seconds are its
 // counter's difference. Prints one JSON line per run, then a Markdown table.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { projectRoot } from '../project.js';
-import { setUpHosts, tearDownHosts, onDestination } from '../hosts/hosts.js';
+import { openEmulatedHosts, type EmulatedHosts } from '../hosts/emulated.js';
 import type { MigrationSummary } from '../migrate/summary.js';
 
 const VARIANTS = ['none', 'off', 'restore', 'freeze', 'precopy'] as const;
 type Variant = (typeof VARIANTS)[number];
-const SHARED = '/tmp/shared';
-const COUNTER = '/tmp/seqread-counter';
 const STATE = '/run/hotcache-state';
 const STEADY_MS = 1000;
 
@@ -34,8 +32,8 @@ interface Run {
 	restoreMs: number | null;
 }
 
-function counter(): number {
-	const fd = openSync(COUNTER, 'r');
+function counter(file: string): number {
+	const fd = openSync(file, 'r');
 	try {
 		const buf = Buffer.alloc(8);
 		readSync(fd, buf, 0, 8, 0);
@@ -53,29 +51,23 @@ function gone(pid: number): boolean {
 	}
 }
 
-/** Reads the file through (the source's cache warm), or drops it from the destination's cache. */
-function warmSource(file: string): void {
-	spawnSync('dd', [`if=${file}`, 'of=/dev/null', 'bs=1M'], { stdio: 'ignore' });
-}
-
-function evict(prefix: string[], file: string): void {
-	const [cmd, ...args] = [...prefix, 'dd', `if=${file}`, 'iflag=nocache', 'count=0'];
-	spawnSync(cmd!, args, { stdio: 'ignore' });
-}
-
-async function runOnce(round: number, variant: Variant, opts: { file: string; windowMs: number; linkMbps: number; destPid: number; dest: string[] }): Promise<Run> {
-	evict(opts.dest, opts.file);
-	writeFileSync(COUNTER, Buffer.alloc(8));
-	const workload = spawn(path.join(projectRoot, 'test/fixtures/out/seqread'), [opts.file, COUNTER], { stdio: 'ignore', detached: true });
+async function runOnce(round: number, variant: Variant, opts: { hosts: EmulatedHosts; file: string; windowMs: number; linkMbps: number }): Promise<Run> {
+	const { hosts, file } = opts;
+	// The source starts warm (whatever the last run left), the destination cold.
+	await hosts.runOnSource(`dd if=${file} of=/dev/null bs=1M status=none`);
+	await hosts.evict([file], 'destination');
+	const counterFile = path.join(hosts.scratchDir, 'counter');
+	writeFileSync(counterFile, Buffer.alloc(8));
+	const workload = spawn(path.join(projectRoot, 'test/fixtures/out/seqread'), [file, counterFile], { stdio: 'ignore', detached: true });
 	const pid = workload.pid!;
 	await delay(STEADY_MS);
-	const c0 = counter();
+	const counter0 = counter(counterFile);
 	const t0 = performance.now();
 	let summary: MigrationSummary | null = null;
 	let migrateDone: Promise<void> = Promise.resolve();
 	if (variant !== 'none') {
 		const migrate = spawn(process.execPath, [
-			path.join(projectRoot, 'tools/hotcache.js'), 'migrate', '--pid', String(pid), '--to', `exec:nsenter -t ${opts.destPid} -m --`,
+			path.join(projectRoot, 'tools/hotcache.js'), 'migrate', '--pid', String(pid), '--to', hosts.destination,
 			'--warm', variant, '--link-mbps', String(opts.linkMbps), '--json',
 		], { stdio: ['ignore', 'pipe', 'inherit'] });
 		let out = '';
@@ -90,7 +82,7 @@ async function runOnce(round: number, variant: Variant, opts: { file: string; wi
 		}));
 	}
 	await delay(Math.max(0, opts.windowMs - (performance.now() - t0)));
-	const bytes = counter() - c0;
+	const bytes = counter(counterFile) - counter0;
 	await migrateDone;
 	process.kill(pid, 'SIGKILL');
 	while (!gone(pid)) await delay(20);
@@ -148,31 +140,22 @@ async function main(): Promise<void> {
 		},
 	});
 	process.env.HOTCACHE_STATE_DIR = STATE;
-	const hosts = await setUpHosts({
-		name: values.name!,
-		storage: values.storage!,
-		mountPoint: SHARED,
-		link: { readBps: Number(values['read-bps']), readIops: 0 },
-		local: [STATE],
-		join: [process.pid],
-	});
+	const hosts = await openEmulatedHosts({ name: values.name!, storage: values.storage!, link: { readBps: Number(values['read-bps']), readIops: 0 }, local: [STATE] });
 	try {
-		const file = path.join(SHARED, values.file!);
-		warmSource(file);
+		const file = path.join(hosts.storageDir, values.file!);
 		const runs: Run[] = [];
 		const rounds = Number(values.rounds);
 		for (let round = 0; round < rounds; round++) {
 			for (let i = 0; i < VARIANTS.length; i++) {
 				const variant = VARIANTS[(i + round) % VARIANTS.length]!;
-				warmSource(file); // whatever the last run left: the source starts warm
-				const run = await runOnce(round, variant, { file, windowMs: Number(values.window) * 1000, linkMbps: Number(values['link-mbps']), destPid: hosts.destination.pid, dest: onDestination(hosts) });
+				const run = await runOnce(round, variant, { hosts, file, windowMs: Number(values.window) * 1000, linkMbps: Number(values['link-mbps']) });
 				runs.push(run);
 				process.stdout.write(JSON.stringify(run) + '\n');
 			}
 		}
 		process.stdout.write(`\n${table(runs)}\n`);
 	} finally {
-		await tearDownHosts(hosts);
+		await hosts.close();
 	}
 }
 
