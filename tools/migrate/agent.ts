@@ -95,7 +95,8 @@ class Agent {
 			time: now(),
 			pageSize: native().pageSize(),
 			criu: installedCriuVersion()?.text ?? null,
-			installed: this.hello.warm === 'off' || this.installed(),
+			pieces: pieces(),
+			dir: this.dir,
 		});
 		try {
 			for (;;) {
@@ -135,14 +136,6 @@ class Agent {
 			return 1;
 		} finally {
 			this.warmer.close();
-		}
-	}
-
-	private installed(): boolean {
-		try {
-			return criuPieces('restore').from === 'install';
-		} catch {
-			return false;
 		}
 	}
 
@@ -272,6 +265,16 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
 		return await Promise.race([promise.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)))]);
 	} finally {
 		clearTimeout(timer);
+	}
+}
+
+/** Where this host's CRIU gets hotcache from for a restore, or why it cannot. */
+function pieces(): Extract<FromAgent, { type: 'hello' }>['pieces'] {
+	try {
+		return { from: criuPieces('restore').from, problem: null };
+	} catch (err) {
+		if (!(err instanceof PiecesError)) throw err;
+		return { from: null, problem: err.message };
 	}
 }
 

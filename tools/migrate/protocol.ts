@@ -45,7 +45,8 @@ export type ToAgent =
 	| { type: 'abort'; reason: string };
 
 export type FromAgent =
-	| { type: 'hello'; protocol: number; host: string; pid: number; time: number; pageSize: number; criu: string | null; installed: boolean }
+	/** `criu`: its version, null when there is none; `pieces`: where CRIU gets hotcache from there, or why it cannot. */
+	| { type: 'hello'; protocol: number; host: string; pid: number; time: number; pageSize: number; criu: string | null; pieces: { from: 'install' | 'checkout' | null; problem: string | null }; dir: string }
 	| { type: 'pong'; time: number }
 	/** The prefetch of plan `seq` started with this many pages to do. */
 	| { type: 'warming'; seq: number; time: number; pages: number }
@@ -87,7 +88,7 @@ const TO_AGENT: Record<ToAgent['type'], Shape> = {
 };
 
 const FROM_AGENT: Record<FromAgent['type'], Shape> = {
-	hello: { protocol: 'number', host: 'string', pid: 'number', time: 'number', pageSize: 'number', criu: 'string|null', installed: 'boolean' },
+	hello: { protocol: 'number', host: 'string', pid: 'number', time: 'number', pageSize: 'number', criu: 'string|null', pieces: 'object', dir: 'string' },
 	pong: { time: 'number' },
 	warming: { seq: 'number', time: 'number', pages: 'number' },
 	progress: { seq: 'number', time: 'number', donePages: 'number', totalPages: 'number', fetchedBytes: 'number' },
@@ -167,6 +168,7 @@ export function parseFromAgent(raw: unknown): FromAgent {
 	const shape = FROM_AGENT[m.type as FromAgent['type']];
 	if (!shape) throw new ProtocolError(`unknown message type ${JSON.stringify(m.type.slice(0, 40))}`);
 	check(m, shape, m.type);
+	if (m.type === 'hello') check(m.pieces as Record<string, unknown>, { from: 'string|null', problem: 'string|null' }, 'hello.pieces');
 	if (m.type === 'restored') check(m, m.ok ? RESTORED_OK : RESTORED_FAILED, 'restored');
 	if (m.type === 'result') check(m.totals as Record<string, unknown>, TOTALS, 'result.totals');
 	return m as unknown as FromAgent;

@@ -101,6 +101,9 @@ export class Migration {
 	private clock: ClockOffset = { offsetMs: 0, errorMs: 0 };
 	private clockKnown = false;
 	private pageSize = 4096;
+	/** The agent's migration directory (its record), on the destination. */
+	private destinationDir: string | null = null;
+	private readonly dumpPieces: string[];
 	private readonly imagesDir: string;
 	private readonly defaultImages: boolean;
 	private readonly migrationDir: string;
@@ -118,13 +121,14 @@ export class Migration {
 	private totals: Extract<FromAgent, { type: 'result' }>['totals'] | null = null;
 
 	constructor(private readonly req: MigrateRequest) {
-		const stateDir = loadConfig().stateDir;
-		this.migrationDir = makeMigrationDir(stateDir, this.id);
+		if (req.imagesDir !== null && existsSync(req.imagesDir) && readdirSync(req.imagesDir).length > 0) {
+			throw new MigrateError('images-dir', `${req.imagesDir} is not empty: CRIU's and hotcache's images of another dump must not travel with this one`);
+		}
+		// Before anything happens: without its pieces the dump could not capture.
+		this.dumpPieces = req.warm === 'off' ? [] : criuPieces('dump').args;
+		this.migrationDir = makeMigrationDir(loadConfig().stateDir, this.id);
 		this.defaultImages = req.imagesDir === null;
 		this.imagesDir = req.imagesDir ?? path.join(this.migrationDir, 'images');
-		if (existsSync(this.imagesDir) && readdirSync(this.imagesDir).length > 0) {
-			throw new MigrateError('images-dir', `${this.imagesDir} is not empty: CRIU's and hotcache's images of another dump must not travel with this one`);
-		}
 		mkdirSync(this.imagesDir, { recursive: true, mode: 0o700 });
 	}
 
@@ -193,7 +197,9 @@ export class Migration {
 		this.clock = estimateOffset(samples);
 		this.clockKnown = true;
 		this.timeline.agentReady = this.at();
-		if (req.warm !== 'off' && req.warm !== 'restore' && !hello.installed && hello.criu === null) this.note(`the destination has no criu on its PATH`);
+		if (hello.criu === null) throw new MigrateError('destination', `the destination (${hello.host}) has no criu on its PATH: the process was not touched`);
+		if (req.warm !== 'off' && hello.pieces.problem !== null) throw new MigrateError('destination', `on the destination (${hello.host}): ${hello.pieces.problem}; the process was not touched`);
+		this.destinationDir = hello.dir;
 	}
 
 	private onAgentMessage(m: FromAgent): void {
@@ -371,10 +377,9 @@ export class Migration {
 
 	private async freeze(): Promise<CriuOutcome> {
 		const { req } = this;
-		if (req.signal.aborted) throw new Interrupted();
-		const pieces = req.warm === 'off' ? { args: [] } : criuPieces('dump');
 		const notice = req.warm === 'precopy' || req.warm === 'freeze' ? await CaptureNotice.listen() : null;
 		try {
+			if (req.signal.aborted) throw new Interrupted();
 			const env: NodeJS.ProcessEnv = { ...process.env };
 			if (req.warm === 'off') env.HOTCACHE_DISABLE = '1';
 			if (notice) env.HOTCACHE_NOTIFY = notice.socket;
@@ -382,7 +387,7 @@ export class Migration {
 			// From here on the process is CRIU's: no more interruptions.
 			this.frozen = true;
 			this.timeline.freeze = this.at();
-			const child = startCriu(['dump', '-t', String(req.pid), '-D', this.imagesDir, ...pieces.args, ...req.criuDumpArgs], this.imagesDir, 'dump.log', env);
+			const child = startCriu(['dump', '-t', String(req.pid), '-D', this.imagesDir, ...this.dumpPieces, ...req.criuDumpArgs], this.imagesDir, 'dump.log', env);
 			const dump = criuDone(child, this.imagesDir, 'dump.log');
 			let planSent = false;
 			if (notice) {
@@ -496,6 +501,7 @@ export class Migration {
 			outcome,
 			error,
 			requestedAt: new Date(this.t0).toISOString(),
+			requestedAtMs: this.t0,
 			timeline: t,
 			downtimeMs: t.freeze !== null && t.resume !== null ? t.resume - t.freeze : null,
 			prefetchStartVsFreezeMs: t.freeze !== null && t.prefetchStart !== null ? t.prefetchStart - t.freeze : null,
@@ -509,6 +515,7 @@ export class Migration {
 				prefetchers: this.totals?.prefetchers ?? [],
 				recaptures: this.recaptures,
 				status: this.totals?.status ?? null,
+				record: this.destinationDir && this.totals ? path.join(this.destinationDir, 'record.jsonl') : null,
 			},
 			precopy: this.precopy,
 			clock: this.clockKnown ? this.clock : null,

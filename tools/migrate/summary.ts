@@ -34,6 +34,8 @@ export interface MigrationSummary {
 	outcome: Outcome;
 	error: string | null;
 	requestedAt: string;
+	/** The same, in milliseconds since the epoch: add a timeline entry for its wall-clock time. */
+	requestedAtMs: number;
 	timeline: Timeline;
 	/** Freeze (criu dump starts) to resume (criu restore has returned on the destination). */
 	downtimeMs: number | null;
@@ -57,6 +59,8 @@ export interface MigrationSummary {
 		prefetchers: number[];
 		recaptures: number;
 		status: string | null;
+		/** The destination's record of it (JSON lines, hooks/README.md), a path on the destination. */
+		record: string | null;
 	};
 	precopy: { timeoutS: number; timedOut: boolean } | null;
 	clock: { offsetMs: number; errorMs: number } | null;
