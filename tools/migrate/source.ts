@@ -6,19 +6,17 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
-import { decodeImage, encodeImage, ImageError, IMAGE_FILE, type HotcacheImage } from '../../proto/image.js';
+import { decodeImage, ImageError, IMAGE_FILE } from '../../proto/image.js';
 import { loadConfig } from '../../hooks/config.js';
 import { TokenBucket } from '../../hooks/token-bucket.js';
-import { runCapture } from '../capture-tool.js';
 import { CaptureNotice } from './capture-notice.js';
 import { Channel, ChannelClosed } from './channel.js';
 import { estimateOffset, now, type ClockOffset } from './clock.js';
 import { criuDone, criuPieces, startCriu, type CriuOutcome } from './criu.js';
 import { sendImages } from './images.js';
 import { makeMigrationDir, newMigrationId } from './migration-dir.js';
-import { addPages, pageCount, plannedPages, subtractPages, type PagesByFile } from './plan-pages.js';
-import { MAX_RECAPTURES, precopyTimeoutS, workingSetMoved } from './precopy-policy.js';
+import { pageCount, plannedPages } from './plan-pages.js';
+import { Interrupted, precopy } from './precopy.js';
 import { parseFromAgent, PROTOCOL_VERSION, type FromAgent, type ToAgent, type Warm } from './protocol.js';
 import type { MigrationSummary, Outcome, Timeline } from './summary.js';
 import { describeDestination, startAgent, type AgentProcess, type Destination } from './transport.js';
@@ -67,12 +65,6 @@ const PINGS = 3;
 const RESULT_TIMEOUT_MS = 330_000;
 const RESTORE_TIMEOUT_MS = 600_000;
 const AGENT_EXIT_MS = 10_000;
-/** The capture of the running process stops there (its image then says partial), as the plugin's does. */
-const CAPTURE_LIMIT_MS = 10_000;
-
-class Interrupted extends Error {
-	override name = 'Interrupted';
-}
 
 /** Rejects with `error` after `ms` (the timer does not keep Node alive). */
 function timeout(ms: number, error: () => Error): Promise<never> {
@@ -121,6 +113,7 @@ export class Migration {
 	private totals: Extract<FromAgent, { type: 'result' }>['totals'] | null = null;
 
 	constructor(private readonly req: MigrateRequest) {
+		if (!processAlive(req.pid)) throw new MigrateError('no-process', `no process ${req.pid}`);
 		if (req.imagesDir !== null && existsSync(req.imagesDir) && readdirSync(req.imagesDir).length > 0) {
 			throw new MigrateError('images-dir', `${req.imagesDir} is not empty: CRIU's and hotcache's images of another dump must not travel with this one`);
 		}
@@ -139,7 +132,6 @@ export class Migration {
 
 	async run(): Promise<MigrationSummary> {
 		const { req } = this;
-		if (!processAlive(req.pid)) throw new MigrateError('no-process', `no process ${req.pid}`);
 		let outcome: Outcome;
 		let error: string | null = null;
 		try {
@@ -162,7 +154,7 @@ export class Migration {
 			await this.abortAgent(err instanceof Interrupted ? 'interrupted' : (err as Error).message);
 			if (!(err instanceof Interrupted)) {
 				await this.closeAgent();
-				if (this.defaultImages) rmSync(this.migrationDir, { recursive: true, force: true });
+				rmSync(this.migrationDir, { recursive: true, force: true }); // nothing in it yet worth keeping
 				throw err instanceof ChannelClosed ? new MigrateError('destination', `${err.message} (the process was not touched)`) : err;
 			}
 			outcome = 'not-moved';
@@ -276,18 +268,6 @@ export class Migration {
 
 	// ---- warming before the freeze
 
-	/** The running process's plan, from the capture library (as the plugin captures at the freeze). */
-	private async capture(): Promise<{ image: HotcacheImage; framed: Uint8Array } | null> {
-		try {
-			const framed = await runCapture(['--time-limit-ms', String(CAPTURE_LIMIT_MS), '--pid', String(this.req.pid)], this.req.signal);
-			return { image: decodeImage(framed), framed };
-		} catch (err) {
-			if (this.req.signal.aborted) throw new Interrupted();
-			this.note(`the capture of the running process failed (${(err as Error).message}): the plan goes at the freeze`);
-			return null;
-		}
-	}
-
 	private async sendPlan(image: Uint8Array, final: boolean): Promise<number> {
 		const seq = this.seq++;
 		await this.channel!.send({ type: 'plan', seq, final, image });
@@ -299,78 +279,24 @@ export class Migration {
 		const { req } = this;
 		if (req.warm !== 'precopy') return;
 		req.ui.phase('plan');
-		const captured = await this.capture();
-		if (!captured) return;
-		const first = captured.image;
-		if (first.capture.ownRoot) {
-			this.note('the process has its own root: its files can be opened on the destination only once it is restored, so the plan goes at the freeze');
-			return;
-		}
-		const sent: PagesByFile = plannedPages(first);
-		this.planBytes = pageCount(sent) * first.capture.pageSize;
-		let last = await this.sendPlan(captured.framed, false);
-		req.ui.phase('warm-up');
-		const started = now();
-		const deadline = (): number => {
-			const timeoutS = req.precopyTimeoutS ?? precopyTimeoutS(this.planBytes!, this.fetched.bytes, this.fetchingSeconds());
-			this.precopy = { timeoutS, timedOut: false };
-			return started + timeoutS * 1000;
-		};
-		for (;;) {
-			const done = await this.warmDoneBy(last, deadline);
-			if (!done) {
-				this.precopy!.timedOut = true;
-				this.note(`the destination had not finished its warm-up after ${this.precopy!.timeoutS.toFixed(1)} s: freezing now, the rest is fetched from the plan at the freeze`);
-				return;
-			}
-			if (this.recaptures >= MAX_RECAPTURES) return;
-			const recaptured = await this.capture();
-			if (!recaptured) return;
-			const again = recaptured.image;
-			const delta = subtractPages(again, sent);
-			const newPages = plannedPages(delta);
-			const newBytes = pageCount(newPages) * again.capture.pageSize;
-			if (!workingSetMoved(newBytes, this.planBytes)) return;
-			this.recaptures++;
-			addPages(sent, newPages);
-			this.planBytes += newBytes;
-			last = await this.sendPlan(encodeImage(delta), false);
-		}
-	}
-
-	private fetchingSeconds(): number {
-		const { firstWarming, lastTime } = this.fetched;
-		return firstWarming === null || lastTime === null ? 0 : (lastTime - firstWarming) / 1000;
-	}
-
-	/** Waits for the agent's warm-done of plan `seq`; false when the (moving) deadline passes first. */
-	private async warmDoneBy(seq: number, deadline: () => number): Promise<boolean> {
-		const channel = this.channel!;
-		for (;;) {
-			const controller = new AbortController();
-			const onAbort = (): void => controller.abort(new Interrupted());
-			this.req.signal.addEventListener('abort', onAbort, { once: true });
-			const waiting = channel.expect('warm-done', controller.signal);
-			waiting.catch(() => {});
-			try {
-				for (;;) {
-					const left = deadline() - now();
-					if (left <= 0) return false;
-					const result = await Promise.race([waiting, delay(Math.min(left, 250)).then(() => null)]);
-					if (result === null) continue;
-					this.timeline.warmDone = this.at(result.time);
-					if (result.stopped) this.note(`the destination's warm-up of plan ${result.seq} stopped: ${result.stopped}`);
-					if (result.seq >= seq) return true;
-					break; // an earlier plan's: wait for the next
-				}
-			} catch (err) {
-				if (this.req.signal.aborted) throw new Interrupted();
-				throw err;
-			} finally {
-				this.req.signal.removeEventListener('abort', onAbort);
-				controller.abort(new Error('no longer waiting'));
-			}
-		}
+		const outcome = await precopy({
+			pid: req.pid,
+			signal: req.signal,
+			timeoutS: req.precopyTimeoutS,
+			sendPlan: (image) => this.sendPlan(image, false),
+			nextWarmDone: (signal) => this.channel!.expect('warm-done', signal),
+			fetched: () => {
+				const { firstWarming, lastTime, bytes } = this.fetched;
+				return { bytes, seconds: firstWarming === null || lastTime === null ? 0 : (lastTime - firstWarming) / 1000 };
+			},
+			note: (text) => this.note(text),
+			warmingUp: () => req.ui.phase('warm-up'),
+		});
+		if (!outcome) return;
+		this.planBytes = outcome.planBytes;
+		this.recaptures = outcome.recaptures;
+		this.precopy = { timeoutS: outcome.timeoutS, timedOut: outcome.timedOut };
+		if (outcome.warmDone !== null) this.timeline.warmDone = this.at(outcome.warmDone);
 	}
 
 	// ---- the freeze
