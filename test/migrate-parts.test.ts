@@ -13,8 +13,9 @@ import { Channel, ChannelClosed } from '../tools/migrate/channel.js';
 import { estimateOffset } from '../tools/migrate/clock.js';
 import { CaptureNotice, parseNotice } from '../tools/migrate/capture-notice.js';
 import { encodeFrame, FrameDecoder, FrameError, MAX_FRAME_BYTES } from '../tools/migrate/framing.js';
-import { ImageWriter, ImagesError, sendImages } from '../tools/migrate/images.js';
+import { ImageWriter, ImagesError, linkPace, sendImages } from '../tools/migrate/images.js';
 import { pageCount, plannedPages, subtractPages, subtractRanges } from '../tools/migrate/plan-pages.js';
+import { terminalUi } from '../tools/migrate/progress.js';
 import { MAX_TIMEOUT_S, MIN_TIMEOUT_S, precopyTimeoutS, workingSetMoved } from '../tools/migrate/precopy-policy.js';
 import { parseFromAgent, parseToAgent, ProtocolError, type FromAgent, type ToAgent } from '../tools/migrate/protocol.js';
 import { warmTotals } from '../tools/migrate/record-totals.js';
@@ -203,6 +204,34 @@ parts('images cross whole, in order, and the writer refuses what does not fit', 
 	w.write(piece('new.img', 0, 8, 4));
 	assert.throws(() => w.write(piece('new.img', 6, 8, 2)), /does not follow/);
 	assert.throws(() => w.finish(1, 4), /4 of 8 bytes/);
+});
+
+parts('--link-mbps paces the images from the first byte: the waits add up to bytes / rate', async () => {
+	const from = path.join(base, 'paced');
+	mkdirSync(from);
+	writeFileSync(path.join(from, 'pages-1.img'), randomBytes(3 << 20));
+	let now = 0;
+	const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
+	const bucket = await linkPace(1e6, clock); // --link-mbps 8
+	assert.is(now, 0, 'no burst to wait for at the start');
+	const { source, agent } = pair();
+	const drained = (async () => {
+		for (;;) if ((await agent.next()).type === 'files-done') return;
+	})();
+	await sendImages(source, from, bucket, () => {});
+	await drained;
+	assert.ok(Math.abs(now - ((3 << 20) / 1e6) * 1000) < 1, `3 MiB at 1 MB/s took ${now} ms of the link's time`);
+	assert.is(await linkPace(0, clock), null);
+});
+
+parts('the terminal shows each phase on a line and a bar with bytes and rate where the total is known', () => {
+	let text = '';
+	const ui = terminalUi({ write: (s: string) => ((text += s), true) } as unknown as NodeJS.WriteStream);
+	ui.phase('warm-up');
+	ui.progress('warm-up', 50e6, 100e6, 117e6);
+	ui.note('a note');
+	ui.phase('freeze');
+	assert.is(text, 'hotcache migrate: warm-up\n\r  warm-up [############............] 50.0/100.0 MB  117.0 MB/s\x1b[K\nhotcache migrate: a note\nhotcache migrate: freeze\n');
 });
 
 parts('the plugin\'s notice: one line on a unix socket', async () => {

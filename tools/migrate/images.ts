@@ -3,7 +3,7 @@
 // migration link's rate), and written on the other side into a fresh directory of its own.
 import { closeSync, constants, openSync, readdirSync, readSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import type { TokenBucket } from '../../hooks/token-bucket.js';
+import { realClock, TokenBucket, type Clock } from '../../hooks/token-bucket.js';
 import type { Channel } from './channel.js';
 import { PIECE_BYTES } from './framing.js';
 import type { FromAgent, ToAgent } from './protocol.js';
@@ -22,6 +22,17 @@ export function imageFiles(dir: string): { name: string; size: number }[] {
 		.filter((e) => e.isFile() && IMAGE_NAME.test(e.name) && !e.name.endsWith('.log'))
 		.map((e) => ({ name: e.name, size: statSync(path.join(dir, e.name)).size }))
 		.sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+/**
+ * The migration link's pace for the images (bytes per second; null for none). A token bucket starts
+ * full, a second's worth at once: this one starts empty, as a link that starts sending now.
+ */
+export async function linkPace(bytesPerSecond: number, clock: Clock = realClock): Promise<TokenBucket | null> {
+	if (bytesPerSecond <= 0) return null;
+	const bucket = new TokenBucket(bytesPerSecond, clock);
+	await bucket.take(bytesPerSecond);
+	return bucket;
 }
 
 export async function sendImages(channel: Channel<FromAgent, ToAgent>, dir: string, bucket: TokenBucket | null, onProgress: (bytes: number, total: number) => void): Promise<{ files: number; bytes: number }> {

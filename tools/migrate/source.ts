@@ -8,12 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodeImage, ImageError, IMAGE_FILE } from '../../proto/image.js';
 import { loadConfig } from '../../hooks/config.js';
-import { TokenBucket } from '../../hooks/token-bucket.js';
 import { CaptureNotice } from './capture-notice.js';
 import { Channel, ChannelClosed } from './channel.js';
 import { estimateOffset, now, type ClockOffset } from './clock.js';
 import { criuDone, criuPieces, startCriu, type CriuOutcome } from './criu.js';
-import { sendImages } from './images.js';
+import { linkPace, sendImages } from './images.js';
 import { makeMigrationDir, newMigrationId } from './migration-dir.js';
 import { pageCount, plannedPages } from './plan-pages.js';
 import { Interrupted, precopy } from './precopy.js';
@@ -364,9 +363,7 @@ export class Migration {
 		req.ui.phase('images');
 		const started = now();
 		try {
-			const bucket = req.linkBytesPerSecond > 0 ? new TokenBucket(req.linkBytesPerSecond) : null;
-			// A bucket starts full (a second's worth at once); the link starts now, empty.
-			await bucket?.take(req.linkBytesPerSecond);
+			const bucket = await linkPace(req.linkBytesPerSecond);
 			const sent = await sendImages(this.channel!, this.imagesDir, bucket, (bytes, total) => req.ui.progress('images', bytes, total, bytes / Math.max(1e-3, (now() - started) / 1000)));
 			this.images.files = sent.files;
 			this.images.bytes = sent.bytes;
