@@ -86,7 +86,7 @@ c1=$(h counter "$W/counter"); sleep 0.3; echo "progress=$(( $(h counter "$W/coun
 # prefetchers the action script started, and every process that recorded a prefetch start.
 on_dest sh -c 'cd ${state} 2>/dev/null || exit 0
 	for f in restores/*/claimed; do [ -e "$f" ] && echo "claim=$(cat "$f")"; done
-	for f in restores/*/prefetcher.pid; do [ -e "$f" ] && echo "script-prefetcher=$(cat "$f")"; done
+	for f in restores/*/prefetcher.pid; do [ -e "$f" ] && read -r p _ <"$f" && echo "script-prefetcher=$p"; done
 	cat restores/*/record.jsonl migrations/*/record.jsonl 2>/dev/null | sed -n "s/.*\\"kind\\":\\"start\\",\\"pid\\":\\([0-9]*\\).*/start-pid=\\1/p" | sort -u
 	for d in migrations/*/images; do [ -e "$d" ] && echo "images-left=$d"; done
 	true'

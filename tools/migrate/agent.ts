@@ -11,6 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { decodeImage, ImageError, IMAGE_FILE, type HotcacheImage } from '../../proto/image.js';
 import { loadConfig, type Config } from '../../hooks/config.js';
 import { native } from '../../hooks/native.js';
+import { statFields } from '../../hooks/process-identity.js';
 import { installedCriuVersion } from '../install/criu-version.js';
 import { Channel, ChannelClosed } from './channel.js';
 import { now } from './clock.js';
@@ -289,7 +290,7 @@ function readText(file: string): string | null {
 /** The restore's directory as the action script names it: `<criu pid>.<start time>` (hooks/README.md). */
 function restoreDirOf(stateDir: string, criuPid: number): string | null {
 	const stat = readText(`/proc/${criuPid}/stat`);
-	const start = stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+	const start = stat ? statFields(stat)[19] : undefined;
 	return start ? path.join(stateDir, 'restores', `${criuPid}.${start}`) : null;
 }
 

@@ -7,6 +7,7 @@ import type { HotcacheImage } from '../../proto/image.js';
 import type { Config } from '../../hooks/config.js';
 import { runPrefetch } from '../../hooks/prefetch.js';
 import { createExclusive, Recorder, type RecordEvent } from '../../hooks/record.js';
+import { formatProcessId, self } from '../../hooks/process-identity.js';
 import { normalize, pageCount, plannedPages, subtractPages, type PagesByFile, type Span } from './plan-pages.js';
 
 export interface WarmEvents {
@@ -108,7 +109,7 @@ export class Warmer {
 
 	private ensureRecorder(): TrackingRecorder {
 		if (!this.recorder) {
-			createExclusive(this.opts.pidFile, `${process.pid}\n`);
+			createExclusive(this.opts.pidFile, formatProcessId(self()));
 			this.recorder = new TrackingRecorder([this.opts.recordFile], this.opts.statusFile, () => this.pageSize);
 		}
 		return this.recorder;
