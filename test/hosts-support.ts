@@ -8,7 +8,7 @@ import { projectRoot } from '../tools/project.js';
 import { makeStorage } from '../tools/hosts/storage.js';
 import { removeLink } from '../tools/hosts/link.js';
 import { runInTestenv, type RunResult } from '../tools/testenv/index.js';
-import { diskTempDir, writeFile } from './prefetch-support.js';
+import { scratchDir, writeFile } from './support.js';
 
 /** Where both hosts see the shared storage, inside the test environment (its /tmp is its own). */
 export const SHARED = '/tmp/shared';
@@ -61,7 +61,7 @@ export interface HostsRun {
  * `inspect(work)` runs before the scratch directory is removed.
  */
 export async function runOnHosts<T>(tag: string, opts: HostsOptions, script: string, inspect: (run: HostsRun) => T): Promise<T> {
-	const work = diskTempDir(tag);
+	const work = scratchDir(tag).dir;
 	const name = `hotcache-hosts-${process.pid}-${randomBytes(3).toString('hex')}`;
 	try {
 		writeFileSync(path.join(work, 'helper.mjs'), HELPER);

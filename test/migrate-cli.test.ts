@@ -7,12 +7,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../tools/project.js';
-import { testUnless } from './support.js';
-import { diskTempDir } from './prefetch-support.js';
+import { scratchDir, testUnless } from './support.js';
 
 const cli = suite('hotcache migrate command');
 const bin = path.join(projectRoot, 'tools/hotcache.js');
-const state = diskTempDir('migrate-cli');
+const state = scratchDir('migrate-cli').dir;
 
 function hotcache(args: string[], input = '') {
 	const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', input, env: { ...process.env, HOTCACHE_STATE_DIR: path.join(state, 'state') }, timeout: 60_000 });

@@ -21,10 +21,10 @@ import { parseFromAgent, parseToAgent, ProtocolError, type FromAgent, type ToAge
 import { warmTotals } from '../tools/migrate/record-totals.js';
 import { Warmer } from '../tools/migrate/warm.js';
 import { agentCommand, DestinationError, parseDestination, shellQuote } from '../tools/migrate/transport.js';
-import { diskTempDir, evict, hot, image, imageFile, residentOnly, warm, writeFile } from './prefetch-support.js';
+import { evict, hot, image, imageFile, residentOnly, scratchDir, warm, writeFile } from './support.js';
 
 const parts = suite('migrate parts');
-const base = diskTempDir('migrate-parts');
+const base = scratchDir('migrate-parts').dir;
 
 parts('frames come out whole whatever the chunking, and a frame announcing too much is refused before it is buffered', () => {
 	const messages = [{ type: 'ping', time: 1.5 }, { type: 'plan', seq: 3, final: true, image: new Uint8Array(randomBytes(100_000)) }, { type: 'restore' }];

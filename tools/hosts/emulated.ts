@@ -1,5 +1,5 @@
 // The emulated hosts as a Node orchestrator inside the test environment uses them (the benchmark's
-// runner, tools/measure): hosts.ts set up around this process (it and its children on the links),
+// runner, tools/bench/migrate-window): hosts.ts set up around this process (it and its children on the links),
 // a scratch directory both hosts share with one page cache (progress counters, logs), commands run on
 // either host, and eviction of storage files from either host's cache.
 import { spawn } from 'node:child_process';

@@ -11,7 +11,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { decodeImage, ImageError, IMAGE_FILE, type HotcacheImage } from '../../proto/image.js';
 import { loadConfig, type Config } from '../../hooks/config.js';
 import { native } from '../../hooks/native.js';
-import { statFields } from '../../hooks/process-identity.js';
+import { restoreKeyOf } from '../../hooks/restore-key.js';
+import { RESTORE } from '../../contract/out/contract.js';
 import { installedCriuVersion } from '../install/criu-version.js';
 import { Channel, ChannelClosed } from './channel.js';
 import { now } from './clock.js';
@@ -63,9 +64,9 @@ class Agent {
 		mkdirSync(this.imagesDir, { mode: 0o700 });
 		this.writer = new ImageWriter(this.imagesDir);
 		this.warmer = new Warmer({
-			recordFile: path.join(this.dir, 'record.jsonl'),
-			statusFile: path.join(this.dir, 'status'),
-			pidFile: path.join(this.dir, 'prefetcher.pid'),
+			recordFile: path.join(this.dir, RESTORE.files.record),
+			statusFile: path.join(this.dir, RESTORE.files.status),
+			pidFile: path.join(this.dir, RESTORE.files.pid),
 			config,
 			label: `migration ${hello.migration}`,
 			events: {
@@ -190,7 +191,7 @@ class Agent {
 		// off: CRIU alone. restore: the action script's prefetcher, its record copied here.
 		// precopy, freeze: this agent prefetches; the action script finds it and starts none.
 		if (warm === 'off') env.HOTCACHE_DISABLE = '1';
-		if (warm === 'restore') env.HOTCACHE_RECORD = path.join(this.dir, 'record.jsonl');
+		if (warm === 'restore') env.HOTCACHE_RECORD = path.join(this.dir, RESTORE.files.record);
 		if (this.warmer.started) env.HOTCACHE_MIGRATION = migration;
 		let pieces: string[] = [];
 		try {
@@ -232,19 +233,19 @@ class Agent {
 		} else {
 			const idle = await within(this.warmer.idle(), WARM_WAIT_MS);
 			if (!idle) await this.warmer.stop(`still warming up ${WARM_WAIT_MS / 1000} s after the resume`);
-			status = readText(path.join(this.dir, 'status'));
+			status = readText(path.join(this.dir, RESTORE.files.status));
 		}
 		rmSync(this.imagesDir, { recursive: true, force: true });
-		return warmTotals(readText(path.join(this.dir, 'record.jsonl')) ?? '', this.resumeAt, status);
+		return warmTotals(readText(path.join(this.dir, RESTORE.files.record)) ?? '', this.resumeAt, status);
 	}
 
 	/** The final status of the prefetcher the action script started, or what it says at the deadline. */
 	private async actionScriptStatus(deadline: number): Promise<string | null> {
 		const dir = this.restoreDir;
-		if (!dir || !existsSync(path.join(dir, 'claimed'))) return null; // no prefetcher was started
+		if (!dir || !existsSync(path.join(dir, RESTORE.files.claimed))) return null; // no prefetcher was started
 		let status: string | null = null;
 		while (Date.now() < deadline) {
-			status = readText(path.join(dir, 'status'));
+			status = readText(path.join(dir, RESTORE.files.status));
 			if (status && FINAL_STATUS.test(status)) break;
 			await delay(POLL_MS);
 		}
@@ -287,11 +288,10 @@ function readText(file: string): string | null {
 	}
 }
 
-/** The restore's directory as the action script names it: `<criu pid>.<start time>` (hooks/README.md). */
+/** The restore's directory as the action script names it (hooks/restore-key.ts). */
 function restoreDirOf(stateDir: string, criuPid: number): string | null {
-	const stat = readText(`/proc/${criuPid}/stat`);
-	const start = stat ? statFields(stat)[19] : undefined;
-	return start ? path.join(stateDir, 'restores', `${criuPid}.${start}`) : null;
+	const key = restoreKeyOf(criuPid);
+	return key ? path.join(stateDir, RESTORE.dir, key) : null;
 }
 
 /** `hotcache receive` on `input`/`output`; returns the exit code. */

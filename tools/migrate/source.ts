@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodeImage, ImageError, IMAGE_FILE } from '../../proto/image.js';
 import { loadConfig } from '../../hooks/config.js';
+import { RESTORE } from '../../contract/out/contract.js';
 import { CaptureNotice } from './capture-notice.js';
 import { Channel, ChannelClosed } from './channel.js';
 import { estimateOffset, now, type ClockOffset } from './clock.js';
@@ -438,7 +439,7 @@ export class Migration {
 				prefetchers: this.totals?.prefetchers ?? [],
 				recaptures: this.recaptures,
 				status: this.totals?.status ?? null,
-				record: this.destinationDir && this.totals ? path.join(this.destinationDir, 'record.jsonl') : null,
+				record: this.destinationDir && this.totals ? path.join(this.destinationDir, RESTORE.files.record) : null,
 			},
 			precopy: this.precopy,
 			clock: this.clockKnown ? this.clock : null,

@@ -2,7 +2,7 @@
 // sequentially from storage both emulated hosts share, each host's link to it throttled (a Gigabit
 // link by default), migrated with each --warm mode and not at all, in interleaved rounds. Reports the
 // downtime and the data the process read in a fixed window after the migration was asked for.
-//   node dist/tools/measure/migrate-window.js [--rounds N] [--window S] [--file-mib M] [--read-bps B] [--link-mbps L]
+//   node dist/tools/bench/migrate-window.js [--rounds N] [--window S] [--file-mib M] [--read-bps B] [--link-mbps L]
 // Root; builds the storage (an ext4 image holding one random file) under /var/tmp, runs the rest in
 // the test environment (tools/testenv), removes everything afterwards.
 import { spawnSync } from 'node:child_process';
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
 			if (dd.status !== 0) throw new Error(`writing the file failed: ${dd.stderr}`);
 		});
 		const args = [
-			path.join(projectRoot, 'dist/tools/measure/migrate-window-run.js'),
+			path.join(projectRoot, 'dist/tools/bench/migrate-window-run.js'),
 			'--storage', storage, '--file', 'big', '--name', name,
 			'--rounds', values.rounds!, '--window', values.window!, '--read-bps', values['read-bps']!, '--link-mbps', values['link-mbps']!,
 		];
