@@ -3,7 +3,8 @@
  * The capture's notification: `hotcache migrate --warm freeze|precopy` ships
  * the plan to the destination the moment hotcache.img is written, at the
  * freeze, while CRIU goes on to dump the memory. It names a unix stream
- * socket in HOTCACHE_NOTIFY; this sends one line to it:
+ * socket in HOTCACHE_NOTIFY (the contract's migration.env.notify); this sends
+ * one line to it:
  *   "written <bytes>\n"   the image is in place (renamed into the directory)
  *   "failed <reason>\n"   no image from this dump
  * The socket is non-blocking from the start: connect() to a unix socket never
@@ -19,13 +20,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "contract.h"
 #include "hotcache/log.h"
 #include "notify.h"
 
 void hc_notify_image(int ret, size_t len)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	const char *path = getenv(HC_NOTIFY_ENV);
+	const char *path = getenv(HC_MIGRATION_ENV_NOTIFY);
 	char line[128];
 	ssize_t sent;
 	int fd, n;
@@ -33,7 +35,7 @@ void hc_notify_image(int ret, size_t len)
 	if (!path || !*path)
 		return;
 	if (strlen(path) >= sizeof(addr.sun_path)) {
-		pr_warn(HC_NOTIFY_ENV " is longer than a socket path may be: nobody told");
+		pr_warn(HC_MIGRATION_ENV_NOTIFY " is longer than a socket path may be: nobody told");
 		return;
 	}
 	strcpy(addr.sun_path, path);

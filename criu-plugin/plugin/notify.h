@@ -5,8 +5,7 @@
 
 #include <stddef.h>
 
-/* The environment variable naming the listener's unix socket. */
-#define HC_NOTIFY_ENV "HOTCACHE_NOTIFY"
+/* The environment variable naming the listener's unix socket: HC_MIGRATION_ENV_NOTIFY (the contract). */
 
 /*
  * After a capture: @ret is 0 when hotcache.img of @len bytes is in place,

@@ -94,6 +94,9 @@ function load(file) {
 
 	const paths = object(raw.paths, 'paths');
 	const restore = object(raw.restore, 'restore');
+	const migration = object(raw.migration, 'migration');
+	const migrationEnv = /** @type {Record<string, string>} */ (object(migration.env, 'migration.env'));
+	for (const [name, v] of Object.entries(migrationEnv)) check(typeof v === 'string' && /^HOTCACHE_[A-Z_]+$/.test(v), `migration.env.${name}: a HOTCACHE_ variable name`);
 	const prefetcher = object(raw.prefetcher, 'prefetcher');
 
 	const config = object(raw.config, 'config');
@@ -216,6 +219,7 @@ function load(file) {
 			/** @type {Record<string, string>} */
 			files: /** @type {Record<string, string>} */ (object(restore.files, 'restore.files')),
 		},
+		migration: { about: String(migration.about), dir: String(migration.dir), env: migrationEnv },
 		poolExtraThreads: { ...fact(prefetcher.poolExtraThreads, 'prefetcher.poolExtraThreads'), value: count(prefetcher.poolExtraThreads, 'prefetcher.poolExtraThreads') },
 		config: {
 			file: String(config.file),
@@ -296,6 +300,8 @@ function renderC(c) {
 	o.push('', `/* ${c.restore.about}. */`, `#define HC_RESTORE_DIR ${cString(c.restore.dir)}`);
 	o.push(cComment(c.restore.startTimeField.why) + `#define HC_RESTORE_START_TIME_FIELD ${c.restore.startTimeField.value}`);
 	for (const [name, file] of Object.entries(c.restore.files)) o.push(`#define HC_RESTORE_FILE_${upper(name)} ${cString(file)}`);
+	o.push('', `/* ${c.migration.about}. */`, `#define HC_MIGRATION_DIR ${cString(c.migration.dir)}`);
+	for (const [name, v] of Object.entries(c.migration.env)) o.push(`#define HC_MIGRATION_ENV_${upper(name)} ${cString(v)}`);
 	o.push('', cComment(c.poolExtraThreads.why) + `#define HC_POOL_EXTRA_THREADS ${c.poolExtraThreads.value}`, '');
 
 	const cfg = c.config;
@@ -372,6 +378,7 @@ function renderTs(c) {
 	o.push('', '/** Paths of an installation, of the built pieces relative to the project top directory, and of what an install puts beside the action script, relative to its directory. */', `export const PATHS = ${ts(c.paths)} as const;`);
 	o.push('', `/** ${c.restore.about}. */`, 'export const RESTORE = {', `\tdir: ${ts(c.restore.dir)},`);
 	o.push(`${tsDoc(c.restore.startTimeField.why, '\t')}\tstartTimeField: ${c.restore.startTimeField.value},`, `\tfiles: ${ts(c.restore.files)},`, '} as const;', '');
+	o.push(`/** ${c.migration.about}. */`, `export const MIGRATION = { dir: ${ts(c.migration.dir)}, env: ${ts(c.migration.env)} } as const;`, '');
 	o.push(tsDoc(c.poolExtraThreads.why) + `export const POOL_EXTRA_THREADS = ${c.poolExtraThreads.value};`, '');
 	const cfg = c.config;
 	o.push(`export type ConfigKey = ${cfg.keys.map((k) => ts(k.name)).join(' | ')};`);
@@ -432,6 +439,7 @@ function renderSh(c) {
 	for (const [kind, list] of Object.entries(c.paths)) for (const [name, p] of Object.entries(list)) o.push(`HC_PATH_${upper(kind)}_${upper(name)}=${sq(p)}`);
 	o.push('', `# ${c.restore.about}.`, `HC_RESTORE_DIR=${sq(c.restore.dir)}`, shComment(c.restore.startTimeField.why) + `HC_RESTORE_START_TIME_FIELD=${c.restore.startTimeField.value}`);
 	for (const [name, file] of Object.entries(c.restore.files)) o.push(`HC_RESTORE_FILE_${upper(name)}=${sq(file)}`);
+	o.push('', `# ${c.migration.about}.`, `HC_MIGRATION_DIR=${sq(c.migration.dir)}`);
 	o.push('', shComment(c.poolExtraThreads.why) + `HC_POOL_EXTRA_THREADS=${c.poolExtraThreads.value}`, '');
 	const cfg = c.config;
 	o.push('# hotcache.conf: KEY=VALUE lines, then the environment (hooks/config.sh).', `HC_CONFIG_FILE=${sq(cfg.file)}`, `HC_CONFIG_FILE_VARIABLE=${cfg.fileVariable}`);

@@ -12,7 +12,7 @@ import { decodeImage, ImageError, IMAGE_FILE, type HotcacheImage } from '../../p
 import { loadConfig, type Config } from '../../hooks/config.js';
 import { native } from '../../hooks/native.js';
 import { restoreKeyOf } from '../../hooks/restore-key.js';
-import { RESTORE } from '../../contract/out/contract.js';
+import { MIGRATION, RESTORE } from '../../contract/out/contract.js';
 import { installedCriuVersion } from '../install/criu-version.js';
 import { Channel, ChannelClosed } from './channel.js';
 import { now } from './clock.js';
@@ -192,7 +192,7 @@ class Agent {
 		// precopy, freeze: this agent prefetches; the action script finds it and starts none.
 		if (warm === 'off') env.HOTCACHE_DISABLE = '1';
 		if (warm === 'restore') env.HOTCACHE_RECORD = path.join(this.dir, RESTORE.files.record);
-		if (this.warmer.started) env.HOTCACHE_MIGRATION = migration;
+		if (this.warmer.started) env[MIGRATION.env.migration] = migration;
 		let pieces: string[] = [];
 		try {
 			if (warm !== 'off') pieces = criuPieces('restore').args;

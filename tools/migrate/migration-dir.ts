@@ -6,6 +6,7 @@ import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writ
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { processAlive } from '../process-alive.js';
+import { MIGRATION } from '../../contract/out/contract.js';
 
 const KEEP = 16;
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -60,7 +61,7 @@ function prune(migrations: string, current: string): void {
 /** Makes $stateDir/migrations/<id>/ for this process, removing old ones. */
 export function makeMigrationDir(stateDir: string, id: string): string {
 	trustedDir(stateDir);
-	const migrations = path.join(stateDir, 'migrations');
+	const migrations = path.join(stateDir, MIGRATION.dir);
 	trustedDir(migrations);
 	const dir = path.join(migrations, checkMigrationId(id));
 	mkdirSync(dir, { mode: 0o700 });

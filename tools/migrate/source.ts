@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodeImage, ImageError, IMAGE_FILE } from '../../proto/image.js';
 import { loadConfig } from '../../hooks/config.js';
-import { RESTORE } from '../../contract/out/contract.js';
+import { MIGRATION, RESTORE } from '../../contract/out/contract.js';
 import { CaptureNotice } from './capture-notice.js';
 import { Channel, ChannelClosed } from './channel.js';
 import { estimateOffset, now, type ClockOffset } from './clock.js';
@@ -308,7 +308,7 @@ export class Migration {
 			if (req.signal.aborted) throw new Interrupted();
 			const env: NodeJS.ProcessEnv = { ...process.env };
 			if (req.warm === 'off') env.HOTCACHE_DISABLE = '1';
-			if (notice) env.HOTCACHE_NOTIFY = notice.socket;
+			if (notice) env[MIGRATION.env.notify] = notice.socket;
 			req.ui.phase('freeze');
 			// From here on the process is CRIU's: no more interruptions.
 			this.frozen = true;
