@@ -3,7 +3,7 @@
 // (contract/contract.json), as in the C writer.
 import protobuf from 'protobufjs';
 import { fileURLToPath } from 'node:url';
-import { BACKEND, FORMAT_VERSION, Hotness, IMAGE, LIMITS, LRU } from '../contract/out/contract.js';
+import { BACKEND, FORMAT_VERSION, Hotness, IMAGE, LIMITS, LRU, SCOPE } from '../contract/out/contract.js';
 
 export { FORMAT_VERSION, Hotness, LIMITS };
 export const IMAGE_FILE = IMAGE.file;
@@ -14,6 +14,8 @@ export const HEADER_BYTES = IMAGE.headerBytes;
 /** 0 in an image: the capture did not say. */
 export type BackendName = Exclude<keyof typeof BACKEND, 'auto'> | 'unspecified';
 export type LruName = keyof typeof LRU;
+/** 0 in an image: written before scopes existed, by a capture of the tree. */
+export type ScopeName = Exclude<keyof typeof SCOPE, 'auto'> | 'unspecified';
 
 export interface PageRange {
 	start: number;
@@ -61,6 +63,10 @@ export interface Capture {
 	partial: boolean;
 	partialReason: string;
 	tool: string;
+	/** What the capture covered; decodeImage always sets it, a writer may leave it out (unspecified). */
+	scope?: ScopeName;
+	/** The memory cgroup of a cgroup scope, as the capture saw its directory; decodeImage always sets it ('' when none). */
+	cgroup?: string;
 }
 
 export interface HotcacheImage {
@@ -90,6 +96,7 @@ function enumTable<Name extends string>(values: Readonly<Record<string, number>>
 }
 const BACKENDS = enumTable<BackendName>(BACKEND, 'unspecified');
 const LRUS = enumTable<LruName>(LRU, 'unspecified');
+const SCOPES = enumTable<ScopeName>(SCOPE, 'unspecified');
 
 const schemaFile = fileURLToPath(new URL('../../proto/hotcache.proto', import.meta.url));
 let messageType: protobuf.Type | undefined;
@@ -301,6 +308,8 @@ function decodeCapture(c: Record<string, unknown>): Capture {
 	if (pageSize < IMAGE.pageSize.min || pageSize > IMAGE.pageSize.max || (pageSize & (pageSize - 1)) !== 0) {
 		throw new ImageError('invalid', `page size ${pageSize} is not a power of two from ${IMAGE.pageSize.min} to ${IMAGE.pageSize.max}`);
 	}
+	const cgroup = String(c.cgroup ?? '');
+	if (Buffer.byteLength(cgroup) > LIMITS.pathBytes) throw new ImageError('invalid', `a cgroup path of ${Buffer.byteLength(cgroup)} bytes exceeds the limit`);
 	return {
 		host: String(c.host ?? ''),
 		kernel: String(c.kernel ?? ''),
@@ -315,6 +324,8 @@ function decodeCapture(c: Record<string, unknown>): Capture {
 		partial: Boolean(c.partial),
 		partialReason: String(c.partialReason ?? ''),
 		tool: String(c.tool ?? ''),
+		scope: SCOPES.name(Number(c.scope)),
+		cgroup,
 	};
 }
 
@@ -382,6 +393,8 @@ export function encodeImage(image: HotcacheImage): Buffer {
 			partial: c.partial,
 			partialReason: c.partialReason,
 			tool: c.tool,
+			scope: SCOPES.number(c.scope ?? 'unspecified'),
+			cgroup: c.cgroup ?? '',
 		},
 		files: image.files.map((f) => {
 			const counts = pageCounts(f);

@@ -76,9 +76,9 @@ const notPath = (key: string) => `${key} is not an absolute path of at most 4095
 
 parity('no file, no variable: the defaults', null, {}, {});
 
-parity('every key set, with comments, blanks and tabs around keys and values', '# hotcache\n\nHOTCACHE_DISABLE=yes\n HOTCACHE_STRICT = on # strict\nHOTCACHE_BACKEND=kpageflags\nHOTCACHE_TIME_LIMIT_MS\t=\t0\nHOTCACHE_CAPTURE_AT=exit\nHOTCACHE_WORKERS=064\nHOTCACHE_BANDWIDTH=117.5\nHOTCACHE_ACTIVATE=false\nHOTCACHE_STATE_DIR=/srv/hot cache\nHOTCACHE_RECORD=/tmp/r.jsonl\nHOTCACHE_NODE=/opt/node/bin/node\nHOTCACHE_ACTION_SCRIPT=/x/$(reboot)`;\n', {}, {
+parity('every key set, with comments, blanks and tabs around keys and values', '# hotcache\n\nHOTCACHE_DISABLE=yes\n HOTCACHE_STRICT = on # strict\nHOTCACHE_BACKEND=kpageflags\nHOTCACHE_TIME_LIMIT_MS\t=\t0\nHOTCACHE_CAPTURE_AT=exit\nHOTCACHE_SCOPE=cgroup\nHOTCACHE_WORKERS=064\nHOTCACHE_BANDWIDTH=117.5\nHOTCACHE_ACTIVATE=false\nHOTCACHE_STATE_DIR=/srv/hot cache\nHOTCACHE_RECORD=/tmp/r.jsonl\nHOTCACHE_NODE=/opt/node/bin/node\nHOTCACHE_ACTION_SCRIPT=/x/$(reboot)`;\n', {}, {
 	values: {
-		HOTCACHE_DISABLE: '1', HOTCACHE_STRICT: '1', HOTCACHE_BACKEND: 'kpageflags', HOTCACHE_TIME_LIMIT_MS: '0', HOTCACHE_CAPTURE_AT: 'exit', HOTCACHE_WORKERS: '64',
+		HOTCACHE_DISABLE: '1', HOTCACHE_STRICT: '1', HOTCACHE_BACKEND: 'kpageflags', HOTCACHE_TIME_LIMIT_MS: '0', HOTCACHE_CAPTURE_AT: 'exit', HOTCACHE_SCOPE: 'cgroup', HOTCACHE_WORKERS: '64',
 		HOTCACHE_BANDWIDTH: '117500000', HOTCACHE_ACTIVATE: '0', HOTCACHE_STATE_DIR: '/srv/hot cache', HOTCACHE_RECORD: '/tmp/r.jsonl', HOTCACHE_NODE: '/opt/node/bin/node', HOTCACHE_ACTION_SCRIPT: '/x/$(reboot)`;',
 	},
 });

@@ -109,6 +109,8 @@ function sampleImage(): HotcacheImage {
 			partial: false,
 			partialReason: '',
 			tool: 'test',
+			scope: 'cgroup',
+			cgroup: '/sys/fs/cgroup/system.slice/app.scope',
 		},
 		files: [
 			{
@@ -144,6 +146,15 @@ function sampleImage(): HotcacheImage {
 image('an image written by TypeScript reads back as written', () => {
 	const img = sampleImage();
 	assert.equal(decodeImage(encodeImage(img)), img);
+});
+
+image('an image that does not say its scope (written before scopes existed) reads as unspecified, with no cgroup', () => {
+	const img = sampleImage();
+	delete img.capture.scope;
+	delete img.capture.cgroup;
+	const back = decodeImage(encodeImage(img));
+	assert.is(back.capture.scope, 'unspecified');
+	assert.is(back.capture.cgroup, '');
 });
 
 image('a fully hot 1 GiB file costs a few bytes', () => {
@@ -244,6 +255,8 @@ const hostile: [string, Buffer, string][] = [
 	['file without identity', encodeRaw((r) => delete first(r).identity), 'invalid'],
 	['oversized file handle', encodeRaw((r) => (first(r).identity = { size: 10 * 4096, handle: Buffer.alloc(LIMITS.handleBytes + 1) })), 'invalid'],
 	['page size not a power of two', encodeRaw((r) => (r.capture.pageSize = 5000)), 'invalid'],
+	['cgroup path longer than the limit', encodeRaw((r) => ((r.capture as Record<string, unknown>).cgroup = '/' + 'c'.repeat(LIMITS.pathBytes))), 'invalid'],
+	['capture scope sent as a length', frame(protobuf.Writer.create().uint32((1 << 3) | 0).uint32(1).uint32((2 << 3) | 2).bytes(Buffer.from([(7 << 3) | 0, 0x80, 0x20, (14 << 3) | 2, 1, 2])).finish()), 'malformed'],
 	['no capture', encodeRaw((r) => delete (r as Record<string, unknown>).capture), 'invalid'],
 	// A field whose wire type is not its schema's: decoders that trust the field number read a varint
 	// as an empty message, or a length as a value (issue 7, item 3).

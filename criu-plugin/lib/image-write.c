@@ -21,6 +21,8 @@ _Static_assert((int)HOTCACHE__BACKEND__BACKEND_KMOD == (int)HC_BACKEND_KMOD && (
 	       "proto/hotcache.proto and the contract disagree on the backends");
 _Static_assert((int)HOTCACHE__LRU__LRU_CLASSIC == (int)HC_LRU_CLASSIC && (int)HOTCACHE__LRU__LRU_MGLRU == (int)HC_LRU_MGLRU,
 	       "proto/hotcache.proto and the contract disagree on the LRU flavours");
+_Static_assert((int)HOTCACHE__SCOPE__SCOPE_TREE == (int)HC_SCOPE_TREE && (int)HOTCACHE__SCOPE__SCOPE_CGROUP == (int)HC_SCOPE_CGROUP,
+	       "proto/hotcache.proto and the contract disagree on the scopes");
 
 #define TMP_NAME ".hotcache.img.tmp"
 /* Room kept for the version and the Capture message when fitting files. */
@@ -151,6 +153,8 @@ int hc_record_pack(struct hc_record *c, uint8_t **buf, size_t *len)
 	cap.partial = c->partial;
 	cap.partial_reason = c->partial_reason;
 	cap.tool = (char *)(c->tool ? c->tool : "");
+	cap.scope = (Hotcache__Scope)c->scope;
+	cap.cgroup = c->cgroup;
 	img.version = HC_FORMAT_VERSION;
 	img.capture = &cap;
 	img.n_files = n;

@@ -49,6 +49,8 @@ struct hc_record {
 	uint32_t duration_ms;
 	uint32_t root_pid;
 	bool own_root;
+	enum hc_scope scope;		/* HC_SCOPE_TREE or HC_SCOPE_CGROUP */
+	char cgroup[HC_LIMIT_PATH_BYTES + 1];	/* the memory cgroup's directory; "" for the tree scope */
 	bool partial;
 	char partial_reason[256];
 	const char *tool;

@@ -188,6 +188,18 @@ function load(file) {
 	}
 	check(new Set(refusedFs.map((f) => f.magic)).size === refusedFs.length, 'refusedFs: distinct magic numbers');
 
+	const memory = object(object(raw.capture, 'capture').memoryFs, 'capture.memoryFs');
+	check(Array.isArray(memory.list), 'capture.memoryFs.list: an array');
+	/** @type {{ name: string, magic: number }[]} */
+	const memoryFs = [];
+	for (const entry of /** @type {unknown[]} */ (memory.list)) {
+		const e = object(entry, 'capture.memoryFs.list[]');
+		check(typeof e.name === 'string' && /^[a-z0-9_]+$/.test(e.name), `capture.memoryFs: name ${e.name}`);
+		check(typeof e.magic === 'string' && /^0x[0-9a-f]+$/.test(e.magic), `capture.memoryFs ${e.name}: magic as lower-case hex`);
+		memoryFs.push({ name: e.name, magic: Number.parseInt(e.magic, 16) });
+	}
+	check(!memoryFs.some((m) => refusedFs.some((f) => f.magic === m.magic)), 'capture.memoryFs: none of them refused already');
+
 	return {
 		image: {
 			file: String(image.file),
@@ -197,6 +209,7 @@ function load(file) {
 			limits,
 		},
 		captureLimits,
+		memoryFs: { about: String(memory.about), list: memoryFs },
 		enums,
 		paths: {
 			/** @type {Record<string, string>} */
@@ -329,6 +342,8 @@ function renderC(c) {
 	});
 	o.push('', `/* ${c.refusedFs.about}. X(name, magic, why) */`, '#define HC_REFUSED_FS(X) \\');
 	c.refusedFs.list.forEach((f, i) => o.push(`\tX(${cString(f.name)}, 0x${f.magic.toString(16)}ul, ${cString(f.why)})${i < c.refusedFs.list.length - 1 ? ' \\' : ''}`));
+	o.push('', `/* ${c.memoryFs.about}. X(name, magic) */`, '#define HC_MEMORY_FS(X) \\');
+	c.memoryFs.list.forEach((f, i) => o.push(`\tX(${cString(f.name)}, 0x${f.magic.toString(16)}ul)${i < c.memoryFs.list.length - 1 ? ' \\' : ''}`));
 	o.push('', '#endif /* HOTCACHE_CONTRACT_H */', '');
 	return o.join('\n');
 }
