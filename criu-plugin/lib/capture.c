@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,42 +16,21 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "capture-state.h"
 #include "clock.h"
-#include "dedup.h"
 #include "grow.h"
 #include "hotcache/cachestat.h"
 #include "hotcache/log.h"
 #include "hotcache/open-in-root.h"
 #include "hotcache/refused-fs.h"
-#include "mapped.h"
 #include "path.h"
+#include "pathfd.h"
 #include "proc.h"
-#include "record.h"
 
 /* Runs of mapped pages remembered per capture (mapped.c): 16 MiB at most. */
 #define HC_PRESENT_SPANS (1u << 20)
 
-struct hc_capture {
-	struct hc_record rec;
-
-	/* The walk's working state, valid between begin and end. */
-	struct hc_backend be;
-	struct hc_dedup dedup;
-	struct hc_spans *present;	/* per file, as rec.files: pages some task has mapped */
-	size_t cap_present;
-	size_t ranges_left;
-	size_t fds_left;		/* budget of fd records, HC_LIMIT_FDS_PER_IMAGE in all */
-	size_t spans_left;		/* budget of mapped page runs */
-	bool stopped;			/* a bound was hit: no more files */
-	int pagemap_fd;			/* /proc/PID/pagemap of the task being walked */
-	uint64_t started_ns;
-	uint64_t deadline_ns;		/* monotonic; 0: none */
-	char root[4096];		/* root of the process being walked */
-};
-
-/* True, with the capture marked partial, once its time limit has passed. */
-static bool late(struct hc_capture *c)
+bool hc_capture_late(struct hc_capture *c)
 {
 	if (!hc_backend_late(&c->be))
 		return false;
@@ -67,11 +45,15 @@ int hc_capture_begin(struct hc_capture **out, const struct hc_capture_opts *opts
 	int ret;
 
 	*out = NULL;
-	if (!c || hc_dedup_init(&c->dedup) < 0) {
+	if (!c || hc_dedup_init(&c->dedup) < 0 || !(c->tasks = calloc(HC_LIMIT_TASKS, sizeof(*c->tasks)))) {
+		if (c)
+			hc_dedup_free(&c->dedup);
 		free(c);
 		pr_err("out of memory");
 		return -ENOMEM;
 	}
+	c->scope = opts->scope;
+	c->rec.scope = HC_SCOPE_TREE;
 	c->started_ns = hc_clock_ns(CLOCK_MONOTONIC);
 	c->rec.time_ns = hc_clock_ns(CLOCK_REALTIME);
 	if (opts->time_limit_ms)
@@ -90,6 +72,7 @@ int hc_capture_begin(struct hc_capture **out, const struct hc_capture_opts *opts
 	ret = hc_backend_open(&c->be, opts->backend);
 	if (ret < 0) {
 		hc_dedup_free(&c->dedup);
+		free(c->tasks);
 		free(c);
 		return ret;
 	}
@@ -101,7 +84,7 @@ int hc_capture_begin(struct hc_capture **out, const struct hc_capture_opts *opts
 	return 0;
 }
 
-static struct hc_file *lookup(struct hc_capture *c, uint64_t dev, uint64_t ino)
+struct hc_file *hc_capture_lookup(struct hc_capture *c, uint64_t dev, uint64_t ino)
 {
 	size_t index;
 
@@ -126,38 +109,6 @@ static bool refused(int pathfd, const char *what)
 	return fs != NULL;
 }
 
-/*
- * cachestat(2) of an overlayfs file reports the overlay inode's own page
- * cache, which stays empty: the pages live in the lower or upper file's
- * cache (which mincore() of a mapping of it does see). Every file of a
- * podman or docker container's root is on overlayfs.
- */
-static bool on_overlayfs(int fd)
-{
-	struct statfs sfs;
-
-	return fstatfs(fd, &sfs) == 0 && (long)sfs.f_type == OVERLAYFS_SUPER_MAGIC;
-}
-
-/*
- * Opens the file an O_PATH descriptor holds, read-only. Files are first
- * reached with O_PATH (no open side effects, e.g. of a device node) and
- * checked with fstat() and fstatfs(); this then opens that same inode,
- * whatever happened to its name meanwhile.
- */
-static int reopen_ro(int pathfd)
-{
-	char self[32];
-	int fd;
-
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", pathfd);
-	fd = open(self, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOATIME);
-	/* O_NOATIME needs ownership or CAP_FOWNER. */
-	if (fd < 0 && errno == EPERM)
-		fd = open(self, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	return fd;
-}
-
 static void record_handle(struct hc_file *file, int fd)
 {
 	union {
@@ -176,15 +127,11 @@ static void record_handle(struct hc_file *file, int fd)
 	file->handle_type = h.fh.handle_type;
 }
 
-/*
- * The destination reads the file from shared storage, so dirty pages must
- * reach it first. Without cachestat(2), a file some task can write is synced.
- * Returns false when the file has no cached page at all (nothing to scan).
- */
-static bool sync_if_dirty(struct hc_capture *c, struct hc_file *file, int fd, bool writable)
+/* The destination reads the file from shared storage, so dirty pages must reach it first. */
+bool hc_capture_sync(struct hc_capture *c, struct hc_file *file, int fd, bool writable)
 {
 	struct hc_cachestat cs;
-	int ret = on_overlayfs(fd) ? -EOPNOTSUPP : hc_cachestat(fd, 0, 0, &cs);
+	int ret = hc_on_overlayfs(fd) ? -EOPNOTSUPP : hc_cachestat(fd, 0, 0, &cs);
 	bool dirty = ret == 0 ? cs.dirty + cs.writeback > 0 : writable;
 
 	if (ret < 0 && ret != -ENOSYS && ret != -EOPNOTSUPP)
@@ -198,13 +145,13 @@ static bool sync_if_dirty(struct hc_capture *c, struct hc_file *file, int fd, bo
 	return ret < 0 || cs.cached > 0;
 }
 
-static int scan_pages(struct hc_capture *c, struct hc_file *file, int fd)
+int hc_capture_scan(struct hc_capture *c, struct hc_file *file, int fd, struct hc_ranges *into)
 {
 	int ret;
 
-	file->ranges.limit = c->ranges_left;
-	ret = hc_backend_scan(&c->be, fd, file->size_pages, &file->ranges);
-	c->ranges_left -= file->ranges.n;
+	into->limit = c->ranges_left;
+	ret = hc_backend_scan(&c->be, fd, file->size_pages, into);
+	c->ranges_left -= into->n;
 	if (ret == -E2BIG) {
 		hc_record_partial(&c->rec, "more than %u page ranges", HC_LIMIT_RANGES_PER_IMAGE);
 		return ret;
@@ -218,15 +165,9 @@ static int scan_pages(struct hc_capture *c, struct hc_file *file, int fd)
 	return 0;
 }
 
-/*
- * Adds the file open as @fd (seen from here as @host_path). *out is the new
- * entry, or NULL when the file is skipped. A negative return stops the walk.
- */
-static int add_file(struct hc_capture *c, int fd, const struct stat *st, const char *host_path, bool writable,
-		    struct hc_file **out)
+int hc_capture_record(struct hc_capture *c, int fd, const struct stat *st, const char *path, struct hc_file **out)
 {
 	struct hc_record *rec = &c->rec;
-	const char *path;
 	struct hc_file *file;
 
 	*out = NULL;
@@ -234,15 +175,10 @@ static int add_file(struct hc_capture *c, int fd, const struct stat *st, const c
 		hc_record_partial(rec, "more than %u files", HC_LIMIT_FILES);
 		return -E2BIG;
 	}
-	if (late(c))
+	if (hc_capture_late(c))
 		return -ETIME;
 	if (st->st_nlink == 0) {
-		pr_debug("skipping %s: deleted", host_path);
-		return 0;
-	}
-	path = hc_path_in_root(host_path, c->root);
-	if (!path) {
-		pr_warn("skipping %s: outside the root %s of the process", host_path, c->root);
+		pr_debug("skipping %s: deleted", path);
 		return 0;
 	}
 	if (!hc_path_ok(path, strlen(path))) {
@@ -278,9 +214,31 @@ static int add_file(struct hc_capture *c, int fd, const struct stat *st, const c
 	record_handle(file, fd);
 	rec->n_files++;
 	*out = file;
-	if (!sync_if_dirty(c, file, fd, writable) || file->size_pages == 0)
+	return 0;
+}
+
+/*
+ * Adds the file open as @fd (seen from here as @host_path) with all its
+ * cached pages. *out is the new entry, or NULL when the file is skipped. A
+ * negative return stops the walk.
+ */
+static int add_file(struct hc_capture *c, int fd, const struct stat *st, const char *host_path, bool writable,
+		    struct hc_file **out)
+{
+	const char *path = hc_path_in_root(host_path, c->root);
+	int ret;
+
+	*out = NULL;
+	if (!path) {
+		pr_warn("skipping %s: outside the root %s of the process", host_path, c->root);
 		return 0;
-	return scan_pages(c, file, fd);
+	}
+	ret = hc_capture_record(c, fd, st, path, out);
+	if (ret < 0 || !*out)
+		return ret;
+	if (!hc_capture_sync(c, *out, fd, writable) || (*out)->size_pages == 0)
+		return 0;
+	return hc_capture_scan(c, *out, fd, &(*out)->ranges);
 }
 
 /*
@@ -311,7 +269,7 @@ static int file_of_link(struct hc_capture *c, int dirfd, const char *name, bool 
 	}
 	if (!S_ISREG(st.st_mode))
 		goto out;
-	*out = lookup(c, st.st_dev, st.st_ino);
+	*out = hc_capture_lookup(c, st.st_dev, st.st_ino);
 	if (*out)
 		goto out;
 	n = readlinkat(dirfd, name, host_path, sizeof(host_path));
@@ -322,7 +280,7 @@ static int file_of_link(struct hc_capture *c, int dirfd, const char *name, bool 
 	host_path[n] = '\0';
 	if (refused(pathfd, host_path))
 		goto out;
-	fd = reopen_ro(pathfd);
+	fd = hc_reopen(pathfd, O_RDONLY);
 	if (fd < 0) {
 		pr_warn("cannot open %s: %m", host_path);
 		goto out;
@@ -341,7 +299,7 @@ static int on_fd(void *ctx, const struct hc_proc_fd *f)
 	struct hc_openfd *fds;
 	int ret;
 
-	if (late(c))
+	if (hc_capture_late(c))
 		return -ETIME;
 	ret = file_of_link(c, f->dirfd, f->name, f->writable, &file, NULL);
 	if (!file)
@@ -409,10 +367,10 @@ static int map_by_path(struct hc_capture *c, const struct hc_proc_map *m, struct
 		pr_warn("%s of %d is no longer the mapped file", m->path, (int)m->pid);
 		goto out;
 	}
-	*file = lookup(c, st.st_dev, st.st_ino);
+	*file = hc_capture_lookup(c, st.st_dev, st.st_ino);
 	if (*file || refused(pathfd, m->path))
 		goto out;
-	fd = reopen_ro(pathfd);
+	fd = hc_reopen(pathfd, O_RDONLY);
 	if (fd < 0) {
 		pr_warn("cannot open mapped file %s of %d: %m", m->path, (int)m->pid);
 		goto out;
@@ -518,8 +476,10 @@ static int on_task(void *ctx, pid_t pid)
 	ssize_t n;
 	int ret;
 
-	if (late(c))
+	if (hc_capture_late(c))
 		return -ETIME;
+	if (c->n_tasks < HC_LIMIT_TASKS)
+		c->tasks[c->n_tasks++] = pid;
 	snprintf(link, sizeof(link), "/proc/%d/root", (int)pid);
 	n = readlink(link, c->root, sizeof(c->root) - 1);
 	if (n <= 0) {
@@ -541,27 +501,38 @@ static int on_task(void *ctx, pid_t pid)
 	return ret;
 }
 
-int hc_capture_tree(struct hc_capture *c, pid_t root)
+int hc_capture_root_task(struct hc_capture *c, pid_t pid)
 {
 	struct stat mine, theirs;
 	char link[64];
-	int ret;
 
-	snprintf(link, sizeof(link), "/proc/%d/root", (int)root);
+	snprintf(link, sizeof(link), "/proc/%d/root", (int)pid);
 	if (stat(link, &theirs) < 0) {
-		pr_perror("cannot reach process %d", (int)root);
+		pr_perror("cannot reach process %d", (int)pid);
 		return -ESRCH;
 	}
-	c->rec.root_pid = (uint32_t)root;
+	c->rec.root_pid = (uint32_t)pid;
 	c->rec.own_root = stat("/proc/self/root", &mine) == 0 && (mine.st_dev != theirs.st_dev || mine.st_ino != theirs.st_ino);
+	return 0;
+}
+
+int hc_capture_tree(struct hc_capture *c, pid_t root)
+{
+	int ret = hc_capture_root_task(c, root);
+
+	if (ret < 0)
+		return ret;
 	ret = hc_proc_walk_tree(root, HC_LIMIT_TASKS, on_task, c);
 	if (ret == -E2BIG && !c->rec.partial)
 		hc_record_partial(&c->rec, "more than %u processes", HC_LIMIT_TASKS);
 	else if (ret < 0 && !c->rec.partial)
 		hc_record_partial(&c->rec, "walk of the process tree stopped: %s", strerror(-ret));
 	apply_mapped(c);
+	if (c->scope != HC_SCOPE_TREE && !c->stopped && ret == 0)
+		hc_capture_cgroup_scope(c, root, NULL);
 	return 0;
 }
+
 
 int hc_capture_path(struct hc_capture *c, const char *path)
 {
@@ -590,8 +561,8 @@ int hc_capture_path(struct hc_capture *c, const char *path)
 		return -EINVAL;
 	}
 	strcpy(c->root, "/");
-	if (!lookup(c, st.st_dev, st.st_ino) && !refused(pathfd, real)) {
-		fd = reopen_ro(pathfd);
+	if (!hc_capture_lookup(c, st.st_dev, st.st_ino) && !refused(pathfd, real)) {
+		fd = hc_reopen(pathfd, O_RDONLY);
 		if (fd < 0) {
 			pr_perror("cannot open %s", real);
 			ret = -errno;
@@ -619,6 +590,9 @@ static void end_walk(struct hc_capture *c)
 	c->present = NULL;
 	c->cap_present = 0;
 	hc_dedup_free(&c->dedup);
+	free(c->tasks);
+	c->tasks = NULL;
+	c->n_tasks = 0;
 }
 
 void hc_capture_end(struct hc_capture *c)

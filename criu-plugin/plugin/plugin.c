@@ -68,6 +68,7 @@ static int collect(int pid, const char *when)
 		.backend = (enum hc_backend_id)run.cfg.backend,
 		.tool = CR_PLUGIN_DESC.max_hooks > CRIU_ABI_HOOK_COUNT_3X ? "criu-plugin (criu >= 4.1)" : "criu-plugin (criu < 4.1)",
 		.time_limit_ms = (unsigned int)run.cfg.time_limit_ms,
+		.scope = (enum hc_scope)run.cfg.scope,
 	};
 	struct hc_capture *c;
 	uint8_t *buf = NULL;

@@ -30,7 +30,8 @@ static const struct {
 	const unsigned int *n;
 } tables[] = {
 	{ unit_ranges, &unit_ranges_n }, { unit_path, &unit_path_n }, { unit_dedup, &unit_dedup_n },
-	{ unit_mapped, &unit_mapped_n }, { unit_refused_fs, &unit_refused_fs_n },
+	{ unit_mapped, &unit_mapped_n }, { unit_refused_fs, &unit_refused_fs_n }, { unit_mountinfo, &unit_mountinfo_n },
+	{ unit_memcg, &unit_memcg_n }, { unit_charged, &unit_charged_n }, { unit_view, &unit_view_n },
 };
 
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))

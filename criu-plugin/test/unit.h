@@ -28,7 +28,9 @@ extern bool unit_failed;
 #define UNIT_TESTS(name) const struct unit_test name[]
 #define UNIT_COUNT(table) (sizeof(table) / sizeof(table[0]))
 
-extern const struct unit_test unit_ranges[], unit_path[], unit_dedup[], unit_mapped[], unit_refused_fs[];
-extern const unsigned int unit_ranges_n, unit_path_n, unit_dedup_n, unit_mapped_n, unit_refused_fs_n;
+extern const struct unit_test unit_ranges[], unit_path[], unit_dedup[], unit_mapped[], unit_refused_fs[], unit_mountinfo[],
+	unit_memcg[], unit_charged[], unit_view[];
+extern const unsigned int unit_ranges_n, unit_path_n, unit_dedup_n, unit_mapped_n, unit_refused_fs_n, unit_mountinfo_n,
+	unit_memcg_n, unit_charged_n, unit_view_n;
 
 #endif /* HOTCACHE_UNIT_H */

@@ -2,11 +2,17 @@
 /*
  * hotcache-capture: the plugin's capture, without CRIU.
  *
- *   hotcache-capture [--backend B] [--out DIR] [--time-limit-ms N] (--pid PID | FILE...)
+ *   hotcache-capture [--backend B] [--out DIR] [--time-limit-ms N]
+ *                    (--pid PID [--scope S] | --cgroup DIR | FILE...)
  *       captures and writes DIR/hotcache.img (atomically), or the framed
- *       image to stdout; past N ms it stops, marked partial. The backend and
- *       the time limit default to HOTCACHE_BACKEND and HOTCACHE_TIME_LIMIT_MS
- *       of the configuration, read as the plugin reads it;
+ *       image to stdout; past N ms it stops, marked partial. --pid: the
+ *       process tree (scope tree), and with scope cgroup the file pages
+ *       charged to its memory cgroup (auto: when it has one of its own, as
+ *       the plugin decides at a dump); --cgroup: the file pages charged to
+ *       that memory cgroup, as its first process sees the files. The
+ *       backend, the time limit and the scope default to HOTCACHE_BACKEND,
+ *       HOTCACHE_TIME_LIMIT_MS and HOTCACHE_SCOPE of the configuration, read
+ *       as the plugin reads it;
  *   hotcache-capture --probe [--backend B]
  *       prints, as one JSON line, the backend a capture would use here, the
  *       kernel's LRU as it sees it and whether it tells hot from warm
@@ -27,7 +33,7 @@
 #include "hotcache/log.h"
 
 #define USAGE "usage: hotcache-capture [--backend kmod|kpageflags|mincore] [--out DIR] [--time-limit-ms N]\n" \
-	      "                        (--pid PID | FILE...)\n" \
+	      "                        (--pid PID [--scope auto|tree|cgroup] | --cgroup DIR | FILE...)\n" \
 	      "       hotcache-capture --probe [--backend kmod|kpageflags|mincore]\n"
 
 static int usage(const char *why)
@@ -57,12 +63,15 @@ int main(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "time-limit-ms", required_argument, NULL, 't' },
+		{ "scope", required_argument, NULL, 's' },
+		{ "cgroup", required_argument, NULL, 'c' },
 		{ "probe", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hc_capture_opts opts = { .tool = "hotcache-capture" };
-	const char *out = NULL;
+	const char *out = NULL, *cgroup = NULL;
+	bool scoped = false;
 	struct hc_config cfg;
 	struct hc_capture *c;
 	uint8_t *buf = NULL;
@@ -75,7 +84,8 @@ int main(int argc, char **argv)
 	hc_config_load(&cfg);
 	opts.backend = (enum hc_backend_id)cfg.backend;
 	opts.time_limit_ms = (unsigned int)cfg.time_limit_ms;
-	while ((opt = getopt_long(argc, argv, "b:o:p:t:Ph", longopts, NULL)) != -1) {
+	opts.scope = (enum hc_scope)cfg.scope;
+	while ((opt = getopt_long(argc, argv, "b:o:p:t:s:c:Ph", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
 			if (hc_backend_parse(optarg, &opts.backend) < 0)
@@ -95,6 +105,14 @@ int main(int argc, char **argv)
 				return usage("--time-limit-ms needs milliseconds");
 			opts.time_limit_ms = (unsigned int)ms;
 			break;
+		case 's':
+			if (hc_scope_parse(optarg, &opts.scope) < 0)
+				return usage("unknown scope");
+			scoped = true;
+			break;
+		case 'c':
+			cgroup = optarg;
+			break;
 		case 'P':
 			probing = true;
 			break;
@@ -106,9 +124,11 @@ int main(int argc, char **argv)
 		}
 	}
 	if (probing)
-		return pid || out || optind < argc ? usage("--probe takes only --backend") : probe(opts.backend);
-	if ((pid != 0) == (optind < argc))
-		return usage("give either --pid or files");
+		return pid || out || cgroup || scoped || optind < argc ? usage("--probe takes only --backend") : probe(opts.backend);
+	if ((pid != 0) + (cgroup != NULL) + (optind < argc) != 1)
+		return usage("give one of --pid, --cgroup or files");
+	if (scoped && !pid)
+		return usage("--scope goes with --pid");
 	if (!out && isatty(STDOUT_FILENO))
 		return usage("refusing to write a binary image to a terminal; use --out DIR or a pipe");
 	if (hc_capture_begin(&c, &opts) < 0)
@@ -116,6 +136,8 @@ int main(int argc, char **argv)
 	ret = 0;
 	if (pid)
 		ret = hc_capture_tree(c, (pid_t)pid);
+	if (cgroup)
+		ret = hc_capture_cgroup(c, cgroup);
 	for (i = optind; i < argc && ret == 0; i++)
 		ret = hc_capture_path(c, argv[i]);
 	hc_capture_end(c);

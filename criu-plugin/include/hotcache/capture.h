@@ -24,13 +24,28 @@ struct hc_capture_opts {
 	enum hc_backend_id backend;	/* HC_BACKEND_AUTO: the best usable */
 	const char *tool;		/* recorded in the image */
 	unsigned int time_limit_ms;	/* 0: none */
+	enum hc_scope scope;		/* of hc_capture_tree(); HC_SCOPE_AUTO: cgroup for a container */
 };
 
 /* Opens the backend and starts a capture in *@c; -errno (logged) when no backend is usable. */
 int hc_capture_begin(struct hc_capture **c, const struct hc_capture_opts *opts);
 
-/* Adds the files of the tree rooted at @root; -ESRCH if it is gone. Other errors mark the capture partial. */
+/*
+ * Adds the files of the tree rooted at @root: those it holds open or mapped
+ * and, with the cgroup scope, every file page charged to its memory cgroup
+ * (HC_SCOPE_AUTO: when that cgroup holds no process outside the tree, as a
+ * container's does). -ESRCH if it is gone. Other errors mark the capture
+ * partial.
+ */
 int hc_capture_tree(struct hc_capture *c, pid_t root);
+
+/*
+ * Adds the file pages charged to the memory cgroup whose directory is @dir,
+ * as the first process found in it sees the files (its root and mounts).
+ * -ESRCH (logged) when it holds no process, -ENOTDIR or -EINVAL when @dir
+ * is not a memory cgroup.
+ */
+int hc_capture_cgroup(struct hc_capture *c, const char *dir);
 
 /*
  * Adds one file by path, as hotcache-capture FILE... does; -errno (logged)
@@ -71,6 +86,10 @@ struct hc_probe {
 
 /* Opens and closes the backend a capture would; -ENODEV (logged) when none is usable. */
 int hc_probe(enum hc_backend_id want, struct hc_probe *out);
+
+/* "auto", "tree", "cgroup" <-> scope; -EINVAL for anything else. */
+int hc_scope_parse(const char *name, enum hc_scope *scope);
+const char *hc_scope_name(enum hc_scope scope);
 
 /* "kmod", "kpageflags", "mincore", "auto" <-> id; -EINVAL for anything else. */
 int hc_backend_parse(const char *name, enum hc_backend_id *id);
