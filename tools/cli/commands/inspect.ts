@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError, UsageError, type Command } from '../command.js';
-import { decodeImage, Hotness, ImageError, pageCounts, type HotcacheImage } from '../../../proto/image.js';
+import { decodeImage, Hotness, ImageError, pageCounts, type HotcacheImage, type ScopeName } from '../../../proto/image.js';
 import { readImage } from '../../../hooks/load-image.js';
 import { restoreState, type RestoreState } from '../../../hooks/state-dir.js';
 import { jsonLine, printable } from '../../../hooks/printable.js';
@@ -25,6 +25,10 @@ export interface ImageView {
 	rootPid: number;
 	ownRoot: boolean;
 	tool: string;
+	/** What the capture covered: tree (open and mapped files), cgroup (also what its memory cgroup brought into the cache). */
+	scope: ScopeName;
+	/** The memory cgroup's directory of a cgroup scope, else ''. */
+	cgroup: string;
 	files: FileView[];
 }
 
@@ -59,6 +63,8 @@ export function imageView(image: HotcacheImage): ImageView {
 		rootPid: c.rootPid,
 		ownRoot: c.ownRoot,
 		tool: c.tool,
+		scope: c.scope ?? 'unspecified',
+		cgroup: c.cgroup ?? '',
 		files: image.files.map((f) => ({
 			path: f.path,
 			sizePages: f.sizePages,
@@ -85,6 +91,7 @@ function renderTable(view: ImageView): string {
 	const head =
 		`backend ${view.backend}, ${view.lru} LRU${view.hotWarmExact ? '' : ' (hot and warm not told apart)'}, ` +
 		`${view.files.length} files, ${sum('resident')} pages cached, ${sum('hot')} hot, ${sum('warm')} warm, ${view.durationMs} ms` +
+		`\nscope ${view.scope === 'unspecified' ? 'tree (not recorded)' : view.scope}${view.cgroup ? ` (memory cgroup ${printable(view.cgroup)})` : ''}` +
 		(view.partial ? `\npartial: ${printable(view.partialReason)}` : '');
 	const rows = view.files.map((f) => {
 		const flags = (f.mapped ? 'm' : '-') + (f.dirtySynced ? 's' : '-');
