@@ -93,6 +93,8 @@ criu dump -t "$pid" -D ${dir}/img --libdir ${dir}/lib --action-script ${dir}/act
 		assert.is(view.lru, 'classic');
 		assert.is(view.partial, false);
 		assert.match(view.tool, /criu-plugin/);
+		assert.is(view.scope, 'tree', 'the reader shares its memory cgroup with the shell that started it and with criu: scope auto is the tree');
+		assert.is(view.cgroup, '');
 		const file = (name: string) => {
 			const f = view.files.find((x) => x.path === path.join(dir, name));
 			assert.ok(f, `${name} missing from ${view.files.map((x) => x.path).join(', ')}`);
