@@ -232,11 +232,11 @@ export function checkRoundTrip(run: RuntimeRun, expect: Expect): Restore {
 
 
 /**
- * An OCI bundle's config.json for runc and crun, as `runc spec` makes it, with the reader as the
- * process, the volume bound at /data and a cgroup named after the run. RLIMIT_NOFILE stays at 1024,
+ * An OCI bundle's config.json for runc and crun, as `runc spec` makes it, with the reader (or `args`) as
+ * the process, the volume bound at /data and a cgroup named after the run. RLIMIT_NOFILE stays at 1024,
  * below this machine's hard limit (a runtime cannot raise a hard limit here).
  */
-export function writeOciBundle(w: Workload): string {
+export function writeOciBundle(w: Workload, args: string[] = READER_ARGS): string {
 	const bundle = path.join(w.work, 'bundle');
 	mkdirSync(bundle, { recursive: true });
 	const caps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
@@ -245,7 +245,7 @@ export function writeOciBundle(w: Workload): string {
 		process: {
 			terminal: false,
 			user: { uid: 0, gid: 0 },
-			args: READER_ARGS,
+			args,
 			env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'],
 			cwd: '/',
 			capabilities: { bounding: caps, effective: caps, permitted: caps },

@@ -149,6 +149,8 @@ export function pagesOf(ranges: { start: number; count: number }[]): number[] {
 export const captureTool = builtFile('capture');
 export const pluginFile = builtFile('plugin');
 export const readerTool = path.join(projectRoot, 'test/fixtures/out/reader');
+/** Opens, reads and closes files in a loop (test/fixtures/cycler.c). */
+export const cyclerTool = path.join(projectRoot, 'test/fixtures/out/cycler');
 /** The runner of the capture library's unit tests and of its side of the parity tests (criu-plugin/test/). */
 export const testRunner = path.join(projectRoot, 'criu-plugin/out/hotcache-test');
 
