@@ -1,8 +1,9 @@
 // The kernel module in emulated VMs: Debian's 6.1 and 6.12 cloud kernels, MGLRU on and off. In each, a file
 // read three times must scan HOT, one read once WARM, one never read absent, and the ioctl's error paths
 // and resumable scans must hold (kmod/selftest/hotcache_test.c, which prints its own per-check lines).
-// When criu-plugin/out/hotcache-capture is built, the same boots also run it against a live reader. Real
-// criu in these kernels is test/criu-vm.test.ts's.
+// HOTCACHE_IOC_MEMCG_SCAN is checked in the same boots (cgroup v2 in the guests). When
+// criu-plugin/out/hotcache-capture is built, the same boots also run it against a live reader, in both
+// scopes. Real criu in these kernels is test/criu-vm.test.ts's.
 // First run on a fresh machine: builds two Debian root file systems (the kernels with headers and
 // compiler), about a minute and a half; afterwards about 40 s.
 import { test } from 'uvu';
@@ -15,6 +16,7 @@ import { testUnless } from './support.js';
 const HOTCACHE_LRU_CLASSIC = 1;
 const HOTCACHE_LRU_MGLRU = 2;
 const FILE_PAGES = 1024;
+const MEMCG_PAGES = 256;
 
 function describe(run: VmRun): string {
 	return `${run.kernel} mglru=${run.mglru} (attempts ${run.attempts}${run.retries.length ? `, retried: ${run.retries.join('; ')}` : ''})`;
@@ -35,6 +37,13 @@ function checkRun(run: VmRun): void {
 	assert.ok(A.hot >= FILE_PAGES * 0.9, `${what}: A (read 3x) hot ${A.hot} of ${FILE_PAGES}`);
 	assert.ok(B.warm >= FILE_PAGES * 0.9 && B.hot === 0, `${what}: B (read once) warm ${B.warm}, hot ${B.hot}`);
 	assert.is(C.hot + C.warm + C.resident, 0, `${what}: C (never read) has resident pages`);
+	// HOTCACHE_IOC_MEMCG_SCAN of cgroup X (kmod/selftest/memcg_test.c, which also checks restarts, errors, races).
+	const { M1, M2, M3, M4, L } = result.memcg;
+	assert.ok(M1.hot >= MEMCG_PAGES * 0.9, `${what}: M1 (read 3x in X) hot ${M1.hot} of ${MEMCG_PAGES}`);
+	assert.ok(M2.warm >= MEMCG_PAGES * 0.9 && M2.hot === 0, `${what}: M2 (read once in X) warm ${M2.warm}, hot ${M2.hot}`);
+	assert.ok(L.hot >= MEMCG_PAGES * 0.9, `${what}: L (read 3x in X through overlayfs) hot ${L.hot}`);
+	assert.is(M3.hot + M3.warm + M3.resident, 0, `${what}: M3 (read in cgroup Y) listed for X`);
+	assert.is(M4.hot + M4.warm + M4.resident, 0, `${what}: M4 (never read) listed`);
 }
 
 // Both tests read the same boots: the matrix runs once.
@@ -81,6 +90,39 @@ testUnless(captureSkip, test, 'kmod in VMs: hotcache-capture --backend kmod on a
 		const w = file('/mnt/W');
 		assert.ok(r.hot >= FILE_PAGES * 0.9, `${what}: R (read 3x) hot ${r.hot}`);
 		assert.ok(w.warm >= FILE_PAGES * 0.9 && w.hot === 0, `${what}: W (read once) warm ${w.warm}, hot ${w.hot}`);
+	}
+});
+
+// The cgroup scope in the guests (cgroup v2), end to end through hotcache-capture: a process alone in a
+// memory cgroup read S three times and T once and closed them; U was read from the root cgroup. With the
+// module's listing (kmod) and with the walk filtered by /proc/kpagecgroup (kpageflags), S and T are in the
+// image as the process sees them and U is not; the module tells S hot and T warm under both LRUs.
+testUnless(captureSkip, test, 'kmod in VMs: hotcache-capture --pid with the cgroup scope, by the module and by the walk', async () => {
+	const m = await vmMatrix();
+	for (const run of m.runs) {
+		const what = describe(run);
+		const logText = run.report.scopeLog.join('\n');
+		for (const backend of ['kmod', 'kpageflags'] as const) {
+			const ok = run.report.scope.find((s) => s.backend === backend);
+			assert.ok(ok?.ok, `${what}: hotcache-capture --backend ${backend} failed: ${JSON.stringify(ok)}\n${logText}`);
+			const image = run.scopeImages[backend];
+			assert.ok(image, `${what}: no ${backend} image on the guest disk\n${logText}`);
+			assert.is(image.backend, backend, `${what}: backend`);
+			assert.is(image.scope, 'cgroup', `${what}: ${backend}: scope\n${logText}`);
+			assert.is(image.cgroup, '/sys/fs/cgroup/scope', `${what}: ${backend}: cgroup`);
+			assert.is(image.partial, false, `${what}: ${backend}: partial\n${logText}`);
+			const file = (name: string) => image.files.find((f) => f.path === name);
+			const [s, t] = [file('/mnt/S'), file('/mnt/T')];
+			assert.ok(s && s.resident >= MEMCG_PAGES * 0.9, `${what}: ${backend}: S ${JSON.stringify(s)}\n${logText}`);
+			assert.ok(t && t.resident >= MEMCG_PAGES * 0.9, `${what}: ${backend}: T ${JSON.stringify(t)}`);
+			assert.not.ok(file('/mnt/U'), `${what}: ${backend}: U, read by the root cgroup, is in the image`);
+			if (backend === 'kmod') {
+				assert.ok(s.hot >= MEMCG_PAGES * 0.9, `${what}: S (read 3x) hot ${s.hot}`);
+				assert.ok(t.warm >= MEMCG_PAGES * 0.9 && t.hot === 0, `${what}: T (read once) warm ${t.warm}, hot ${t.hot}`);
+			}
+		}
+		assert.match(logText, /cgroup scope \/sys\/fs\/cgroup\/scope: listed by the module/, `${what}: the kmod capture used the module's listing`);
+		assert.match(logText, /cgroup scope \/sys\/fs\/cgroup\/scope: walked/, `${what}: the kpageflags capture walked`);
 	}
 });
 

@@ -9,7 +9,7 @@
  * checks the ioctl's error paths, that a scan resumed from @next with a
  * one-range buffer returns what one big scan returns, that large folios are
  * clipped at the range's edges, and that scans racing with evictions stay
- * valid without a kernel warning.
+ * valid without a kernel warning; then HOTCACHE_IOC_MEMCG_SCAN (memcg_test.c).
  *
  * Output: one line per check ("ok NAME" / "not ok NAME: why"), then one
  * line "HOTCACHE-RESULT {json}" with the class counts and the verdict.
@@ -29,45 +29,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../uapi/hotcache.h"
+#include "common.h"
+#include "memcg_test.h"
 
 #define DEVICE		"/dev/hotcache"
 #define FILE_PAGES	1024	/* pages of A, B and C */
 #define PATTERN_PAGES	300	/* pages of P, the many-ranges file */
 #define HOT_SHARE	90	/* % of A that must be HOT, of B that must be WARM */
-
-static long page_size;
-static int failures;
-static int checks;
-
-/* Pages per class; index = HOTCACHE_CLASS_*, 0 unused. */
-struct counts {
-	unsigned long pages[4];
-};
-
-static void check(int ok, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	if (ok) {
-		printf("ok %s\n", name);
-		return;
-	}
-	failures++;
-	printf("not ok %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-static void die(const char *what)
-{
-	printf("not ok setup: %s: %s\n", what, strerror(errno));
-	printf("HOTCACHE-RESULT {\"ok\":false,\"error\":\"%s\"}\n", what);
-	exit(2);
-}
 
 static void scan_init(struct hotcache_scan *scan, int fd,
 		      struct hotcache_range *ranges, __u32 max_ranges)
@@ -82,68 +50,6 @@ static void scan_init(struct hotcache_scan *scan, int fd,
 static int scan_errno(int dev, struct hotcache_scan *scan)
 {
 	return ioctl(dev, HOTCACHE_IOC_SCAN, scan) ? errno : 0;
-}
-
-static void write_file(const char *path, unsigned long pages)
-{
-	char *buf = malloc(page_size);
-	unsigned long i;
-	int fd;
-
-	if (!buf)
-		die("malloc");
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0)
-		die(path);
-	for (i = 0; i < pages; i++) {
-		memset(buf, (int)(i & 0xff), page_size);
-		if (write(fd, buf, page_size) != page_size)
-			die("write");
-	}
-	if (fsync(fd))
-		die("fsync");
-	close(fd);
-	free(buf);
-}
-
-/* Clean pages only: the files were fsynced when written. */
-static void evict(const char *path)
-{
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0)
-		die(path);
-	if (posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED))
-		die("posix_fadvise DONTNEED");
-	close(fd);
-}
-
-/*
- * One pass over the pages of @path whose index i has i % @every == 0, read
- * one page at a time. A fresh open per pass, so no pass continues the last
- * one's read position (the kernel counts such reads once).
- */
-static void read_pass(const char *path, unsigned long pages,
-		      unsigned long every, int random)
-{
-	char *buf = malloc(page_size);
-	unsigned long i;
-	int fd;
-
-	if (!buf)
-		die("malloc");
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		die(path);
-	/* No readahead: pages that are not read stay out of the cache. */
-	if (random && posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM))
-		die("posix_fadvise RANDOM");
-	for (i = 0; i < pages; i += every) {
-		if (pread(fd, buf, page_size, (off_t)i * page_size) != page_size)
-			die("pread");
-	}
-	close(fd);
-	free(buf);
 }
 
 /* Scans all of @fd with one call; returns ranges written or -errno. */
@@ -181,11 +87,6 @@ static void check_ranges(const char *name, const struct hotcache_range *r,
 	check(valid, label, "a range has count 0, pad != 0 or a bad class");
 	snprintf(label, sizeof(label), "%s_ranges_sorted_merged", name);
 	check(sorted, label, "ranges overlap, are unsorted or not merged");
-}
-
-static unsigned long resident(const struct counts *c)
-{
-	return c->pages[1] + c->pages[2] + c->pages[3];
 }
 
 static void scan_file(int dev, const char *dir, const char *name,
@@ -586,6 +487,7 @@ static void print_counts(const char *name, const struct counts *c, int last)
 int main(int argc, char **argv)
 {
 	struct hotcache_range *ranges;
+	struct memcg_result mc;
 	struct counts c[3], pc;
 	struct utsname uts;
 	unsigned long taint_before;
@@ -600,6 +502,7 @@ int main(int argc, char **argv)
 	page_size = sysconf(_SC_PAGESIZE);
 	memset(c, 0, sizeof(c));
 	memset(&pc, 0, sizeof(pc));
+	memset(&mc, 0, sizeof(mc));
 	if (uname(&uts))
 		die("uname");
 	dev = open(DEVICE, O_RDONLY);
@@ -617,6 +520,7 @@ int main(int argc, char **argv)
 	test_restart(dev, argv[1], ranges, &pc);
 	test_large_folios(dev, argv[1], ranges);
 	test_concurrent_evict(dev, argv[1], ranges);
+	test_memcg(dev, argv[1], &mc);
 	check(!((taint() & ~taint_before) & TAINT_COMPLAINTS), "kernel_no_warning",
 	      "taint %lu -> %lu", taint_before, taint());
 
@@ -627,6 +531,12 @@ int main(int argc, char **argv)
 	print_counts("B", &c[1], 0);
 	print_counts("C", &c[2], 0);
 	print_counts("P", &pc, 1);
+	printf("},\"memcg\":{");
+	print_counts("M1", &mc.m1, 0);
+	print_counts("M2", &mc.m2, 0);
+	print_counts("M3", &mc.m3, 0);
+	print_counts("M4", &mc.m4, 0);
+	print_counts("L", &mc.l, 1);
 	printf("},\"ok\":%s}\n", failures ? "false" : "true");
 	free(ranges);
 	close(dev);

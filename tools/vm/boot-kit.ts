@@ -13,9 +13,10 @@ export interface BootKit {
 	initrd: string;
 }
 
-// The disk driver; for criu, the socket diag modules it queries for a tree's sockets and nf_tables, whose
-// netlink interface its feature probe (kerndat) needs or it refuses to run.
-const DRIVERS = ['virtio_pci', 'virtio_blk', 'unix_diag', 'netlink_diag', 'af_packet_diag', 'tcp_diag', 'udp_diag', 'nf_tables'];
+// The disk driver; overlay, for the module's test of a file read through overlayfs; for criu, the socket
+// diag modules it queries for a tree's sockets and nf_tables, whose netlink interface its feature probe
+// (kerndat) needs or it refuses to run.
+const DRIVERS = ['virtio_pci', 'virtio_blk', 'overlay', 'unix_diag', 'netlink_diag', 'af_packet_diag', 'tcp_diag', 'udp_diag', 'nf_tables'];
 
 /** Builds the module for `tree` in `scratch` and makes its initramfs, with hotcache-capture when given. */
 export async function makeBootKit(tree: KernelTree, scratch: string, capture: string | null): Promise<BootKit> {

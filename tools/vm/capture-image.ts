@@ -20,6 +20,9 @@ export interface CapturedFile {
 export interface CapturedImage {
 	backend: string;
 	lru: string;
+	scope: string;
+	cgroup: string;
+	partial: boolean;
 	files: CapturedFile[];
 }
 
@@ -28,6 +31,9 @@ export function summariseImage(buf: Buffer): CapturedImage {
 	return {
 		backend: image.capture.backend,
 		lru: image.capture.lru,
+		scope: image.capture.scope ?? 'unspecified',
+		cgroup: image.capture.cgroup ?? '',
+		partial: image.capture.partial,
 		files: image.files.map((f) => ({ path: f.path, fds: f.fds.length, ...pageCounts(f) })),
 	};
 }

@@ -32,7 +32,12 @@ export interface VmRun {
 	console: string;
 	/** The image hotcache-capture wrote, or null when it did not run or wrote none. */
 	image: CapturedImage | null;
+	/** The cgroup scope's images, by backend (the module's listing, the walk), or null. */
+	scopeImages: Record<ScopeBackend, CapturedImage | null>;
 }
+
+const SCOPE_BACKENDS = ['kmod', 'kpageflags'] as const;
+export type ScopeBackend = (typeof SCOPE_BACKENDS)[number];
 
 export interface VmMatrix {
 	/** The hotcache-capture the guests ran (criu-plugin/out/), or null when it is not built. */
@@ -59,7 +64,12 @@ async function bootOnce(tree: KernelTree, initrd: string, scratch: string, mglru
 	try {
 		const boot = await bootVm({ kernel: tree.vmlinuz, initrd, drives: [{ file: disk }], append: `hotcache_mglru=${mglru}`, timeoutMs: BOOT_TIMEOUT_MS });
 		const image = await readFromDisk(disk, `/cap/${IMAGE_FILE}`);
-		return { ...boot, image: image ? summariseImage(image) : null };
+		const scopeImages = {} as Record<ScopeBackend, CapturedImage | null>;
+		for (const backend of SCOPE_BACKENDS) {
+			const buf = await readFromDisk(disk, `/cap-${backend}/${IMAGE_FILE}`);
+			scopeImages[backend] = buf ? summariseImage(buf) : null;
+		}
+		return { ...boot, image: image ? summariseImage(image) : null, scopeImages };
 	} finally {
 		rmSync(disk, { force: true });
 	}
@@ -77,7 +87,7 @@ async function runOne(tree: KernelTree, initrd: string, scratch: string, mglru: 
 	);
 	return {
 		kernel: tree.name, release: tree.release, mglru, report: last.report, attempts, retries,
-		bootMs: last.ms, console: last.console, image: last.image,
+		bootMs: last.ms, console: last.console, image: last.image, scopeImages: last.scopeImages,
 	};
 }
 
@@ -96,7 +106,7 @@ export async function runKmodVmMatrix(log: (line: string) => void): Promise<VmMa
 			builds.push(kit.built);
 			for (const mglru of ['y', 'n'] as const) {
 				const run = await runOne(tree, kit.initrd, scratch, mglru, log);
-				log(`kmod-vm: ${tree.name} (${tree.release}) mglru=${mglru}: ${run.bootMs} ms, ${JSON.stringify(run.report.result?.files ?? null)}, capture ${JSON.stringify(run.image)}; ${run.report.notes.join('; ')}${run.report.failed.length ? `, FAILED: ${run.report.failed.join('; ')}` : ''}`);
+				log(`kmod-vm: ${tree.name} (${tree.release}) mglru=${mglru}: ${run.bootMs} ms, ${JSON.stringify(run.report.result?.files ?? null)}, memcg ${JSON.stringify(run.report.result?.memcg ?? null)}, capture ${JSON.stringify(run.image)}, scope ${JSON.stringify(run.scopeImages)}; ${run.report.notes.join('; ')}${run.report.failed.length ? `, FAILED: ${run.report.failed.join('; ')}` : ''}`);
 				runs.push(run);
 			}
 		}

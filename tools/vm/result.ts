@@ -14,6 +14,8 @@ export interface GuestResult {
 	checks: number;
 	failures: number;
 	files: Record<'A' | 'B' | 'C' | 'P', ClassCounts>;
+	/** HOTCACHE_IOC_MEMCG_SCAN of cgroup X: M1 read 3x, M2 once, L 3x through overlayfs in X; M3 read in Y; M4 never. */
+	memcg: Record<'M1' | 'M2' | 'M3' | 'M4' | 'L', ClassCounts>;
 	ok: boolean;
 }
 
@@ -37,6 +39,10 @@ export interface GuestReport {
 	capture: CaptureCounts | null;
 	/** hotcache-capture's own log lines (stderr). */
 	captureLog: string[];
+	/** Whether hotcache-capture's cgroup scope captures succeeded, per backend (guest-capture.sh). */
+	scope: (CaptureCounts & { backend: string })[];
+	/** Their log lines. */
+	scopeLog: string[];
 	/** The guest kernel crashed (seen now and then under TCG, research/nfs-vms.md). */
 	oops: boolean;
 }
@@ -72,6 +78,8 @@ export function parseGuestConsole(console: string): GuestReport {
 		result: jsonAfter<GuestResult>(console, 'HOTCACHE-RESULT'),
 		capture: jsonAfter<CaptureCounts>(console, 'HOTCACHE-CAPTURE'),
 		captureLog: [...console.matchAll(/HOTCACHE-CAPTURE-LOG ([^\r\n]*)/g)].map((m) => m[1]!),
+		scope: jsonLines<CaptureCounts & { backend: string }>(console, 'HOTCACHE-SCOPE'),
+		scopeLog: [...console.matchAll(/HOTCACHE-SCOPE-LOG ([^\r\n]*)/g)].map((m) => m[1]!),
 		mglru: lruGenSetting(console),
 		notes: [...console.matchAll(/(?:^|\n)# ([^\r\n]*)/g)].map((m) => m[1]!),
 		failed: [...console.matchAll(/not ok ([^\r\n]*)/g)].map((m) => m[1]!.trim()),
