@@ -23,6 +23,7 @@ cli('bad command lines are usage errors', () => {
 		[['migrate', '--to', 'ssh:h'], /--pid PID is required/],
 		[['migrate', '--pid', '1', '--to', 'ftp:h'], /neither ssh/],
 		[['migrate', '--pid', '1', '--to', 'ssh:h', '--warm', 'hot'], /--warm must be one of precopy, freeze, restore, off/],
+		[['migrate', '--pid', '1', '--to', 'ssh:h', '--scope', 'wide'], /--scope must be one of auto, tree, cgroup/],
 		[['migrate', '--pid', '1', '--to', 'ssh:h', '--link-mbps', 'fast'], /--link-mbps must be a number/],
 		[['migrate', '--pid', '1', '--to', 'ssh:h', '--', '--leave-running'], /--leave-running is set by hotcache migrate itself/],
 		[['receive', 'extra'], /Unexpected argument/],

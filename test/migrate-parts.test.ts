@@ -1,14 +1,15 @@
 // The pieces of `hotcache migrate` that need no CRIU: frames, message checks, the channel, plans as
-// page sets, destinations, the clock offset, the precopy policy, the record's totals, the images'
-// stream and the plugin's notice.
+// page sets, destinations, the clock offset, the precopy policy and its capture's command line, the
+// record's totals, the images' stream and the plugin's notice.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { Hotness, type HotcacheImage } from '../proto/image.js';
+import { decodeImage, Hotness, type HotcacheImage } from '../proto/image.js';
 import { Channel, ChannelClosed } from '../tools/migrate/channel.js';
 import { estimateOffset } from '../tools/migrate/clock.js';
 import { CaptureNotice, parseNotice } from '../tools/migrate/capture-notice.js';
@@ -17,11 +18,12 @@ import { ImageWriter, ImagesError, linkPace, sendImages } from '../tools/migrate
 import { pageCount, plannedPages, subtractPages, subtractRanges } from '../tools/migrate/plan-pages.js';
 import { terminalUi } from '../tools/migrate/progress.js';
 import { MAX_TIMEOUT_S, MIN_TIMEOUT_S, precopyTimeoutS, workingSetMoved } from '../tools/migrate/precopy-policy.js';
+import { captureArgs } from '../tools/migrate/precopy.js';
 import { parseFromAgent, parseToAgent, ProtocolError, type FromAgent, type ToAgent } from '../tools/migrate/protocol.js';
 import { warmTotals } from '../tools/migrate/record-totals.js';
 import { Warmer } from '../tools/migrate/warm.js';
 import { agentCommand, DestinationError, parseDestination, shellQuote } from '../tools/migrate/transport.js';
-import { evict, hot, image, imageFile, residentOnly, scratchDir, warm, writeFile } from './support.js';
+import { evict, hot, image, imageFile, residentOnly, runCaptureTool, scratchDir, warm, writeFile } from './support.js';
 
 const parts = suite('migrate parts');
 const base = scratchDir('migrate-parts').dir;
@@ -144,6 +146,22 @@ parts('precopy waits about half again the plan\'s time at the measured rate, wit
 	assert.not.ok(workingSetMoved(1e6, 1e9));
 	assert.ok(workingSetMoved(20e6, 1e9));
 	assert.ok(workingSetMoved(2e6, 100e6), '2% of the plan');
+});
+
+parts("precopy's capture of the running process asks hotcache-capture for the migration's scope, or the configuration's", () => {
+	assert.equal(captureArgs(42, 'cgroup').slice(-4), ['--pid', '42', '--scope', 'cgroup']);
+	assert.not.ok(captureArgs(42, null).includes('--scope'), 'no scope given: HOTCACHE_SCOPE, as the plugin reads it at the freeze');
+	const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+	try {
+		for (const [scope, expected] of [['tree', 'tree'], [null, 'tree']] as const) {
+			// A process that shares its memory cgroup: the configuration's auto is the tree too.
+			const r = runCaptureTool(captureArgs(sleeper.pid!, scope));
+			assert.is(r.code, 0, r.stderr);
+			assert.is(decodeImage(r.stdout).capture.scope, expected);
+		}
+	} finally {
+		sleeper.kill('SIGKILL');
+	}
 });
 
 parts('the record tells who prefetched, when, and what came after the resume', () => {

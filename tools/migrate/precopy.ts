@@ -8,6 +8,7 @@ import { now } from './clock.js';
 import { addPages, pageCount, plannedPages, subtractPages } from './plan-pages.js';
 import { MAX_RECAPTURES, precopyTimeoutS, workingSetMoved } from './precopy-policy.js';
 import type { FromAgent } from './protocol.js';
+import type { Scope } from './scope.js';
 
 /** Ctrl-C before the freeze. */
 export class Interrupted extends Error {
@@ -17,6 +18,8 @@ export class Interrupted extends Error {
 /** What precopy needs from the migration. */
 export interface PrecopyLink {
 	pid: number;
+	/** The capture's scope (--scope of hotcache-capture), or null for the configuration's, as the plugin reads it at the freeze. */
+	scope: Scope | null;
 	/** Aborted by Ctrl-C. */
 	signal: AbortSignal;
 	/** --precopy-timeout, or null for the default (precopy-policy.ts). */
@@ -45,9 +48,14 @@ export interface PrecopyOutcome {
 const CAPTURE_LIMIT_MS = 10_000;
 const POLL_MS = 250;
 
+/** hotcache-capture's command line for the running process: the plugin's time limit, and the scope when one is given. */
+export function captureArgs(pid: number, scope: Scope | null): string[] {
+	return ['--time-limit-ms', String(CAPTURE_LIMIT_MS), '--pid', String(pid), ...(scope ? ['--scope', scope] : [])];
+}
+
 async function capture(link: PrecopyLink): Promise<{ image: HotcacheImage; framed: Uint8Array } | null> {
 	try {
-		const framed = await runCapture(['--time-limit-ms', String(CAPTURE_LIMIT_MS), '--pid', String(link.pid)], link.signal);
+		const framed = await runCapture(captureArgs(link.pid, link.scope), link.signal);
 		return { image: decodeImage(framed), framed };
 	} catch (err) {
 		if (link.signal.aborted) throw new Interrupted();

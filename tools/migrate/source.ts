@@ -17,6 +17,7 @@ import { linkPace, sendImages } from './images.js';
 import { makeMigrationDir, newMigrationId } from './migration-dir.js';
 import { pageCount, plannedPages } from './plan-pages.js';
 import { Interrupted, precopy } from './precopy.js';
+import type { Scope } from './scope.js';
 import { parseFromAgent, PROTOCOL_VERSION, type FromAgent, type ToAgent, type Warm } from './protocol.js';
 import type { MigrationSummary, Outcome, Timeline } from './summary.js';
 import { describeDestination, startAgent, type AgentProcess, type Destination } from './transport.js';
@@ -33,6 +34,8 @@ export interface MigrateRequest {
 	/** The migration link's cap for the images, bytes per second; 0 = none. */
 	linkBytesPerSecond: number;
 	agent: string[];
+	/** The capture's scope, before and at the freeze; null: the configuration's (HOTCACHE_SCOPE). */
+	scope: Scope | null;
 	criuDumpArgs: string[];
 	/** Aborted by Ctrl-C: honoured up to the freeze. */
 	signal: AbortSignal;
@@ -281,6 +284,7 @@ export class Migration {
 		req.ui.phase('plan');
 		const outcome = await precopy({
 			pid: req.pid,
+			scope: req.scope,
 			signal: req.signal,
 			timeoutS: req.precopyTimeoutS,
 			sendPlan: (image) => this.sendPlan(image, false),
@@ -308,6 +312,7 @@ export class Migration {
 			if (req.signal.aborted) throw new Interrupted();
 			const env: NodeJS.ProcessEnv = { ...process.env };
 			if (req.warm === 'off') env.HOTCACHE_DISABLE = '1';
+			if (req.scope) env.HOTCACHE_SCOPE = req.scope;
 			if (notice) env[MIGRATION.env.notify] = notice.socket;
 			req.ui.phase('freeze');
 			// From here on the process is CRIU's: no more interruptions.

@@ -8,6 +8,7 @@ import { PiecesError } from '../../migrate/criu.js';
 import { MigrationDirError } from '../../migrate/migration-dir.js';
 import { silentUi, terminalUi } from '../../migrate/progress.js';
 import { WARM_MODES, type Warm } from '../../migrate/protocol.js';
+import { isScope, SCOPES } from '../../migrate/scope.js';
 import { summaryText } from '../../migrate/summary.js';
 
 /** Options of `criu dump` the migration sets itself, or that would leave the process running here. */
@@ -25,7 +26,7 @@ export const migrateCommand: Command = {
 	summary: 'move a running process to a host that shares its storage, its page cache warmed first',
 	usage:
 		'hotcache migrate --pid PID --to ssh:[user@]host[:port]|exec:COMMAND [--warm precopy|freeze|restore|off] ' +
-		'[--images-dir DIR] [--precopy-timeout S] [--link-mbps N] [--agent COMMAND] [--json] [-- criu dump options]',
+		'[--scope auto|tree|cgroup] [--images-dir DIR] [--precopy-timeout S] [--link-mbps N] [--agent COMMAND] [--json] [-- criu dump options]',
 	async run(argv) {
 		const split = argv.indexOf('--');
 		const args = split < 0 ? argv : argv.slice(0, split);
@@ -37,6 +38,7 @@ export const migrateCommand: Command = {
 				pid: { type: 'string' },
 				to: { type: 'string' },
 				warm: { type: 'string' },
+				scope: { type: 'string' },
 				'images-dir': { type: 'string' },
 				'precopy-timeout': { type: 'string' },
 				'link-mbps': { type: 'string' },
@@ -48,6 +50,7 @@ export const migrateCommand: Command = {
 		if (!values.to) throw new UsageError('--to DEST is required');
 		const warm = (values.warm ?? 'precopy') as Warm;
 		if (!WARM_MODES.includes(warm)) throw new UsageError(`--warm must be one of ${WARM_MODES.join(', ')}`);
+		if (values.scope !== undefined && !isScope(values.scope)) throw new UsageError(`--scope must be one of ${SCOPES.join(', ')}`);
 		const reserved = criuDumpArgs.find((a) => RESERVED_DUMP_OPTIONS.includes(a.split('=')[0]!));
 		if (reserved) throw new UsageError(`${reserved} is set by hotcache migrate itself and cannot be passed to criu dump`);
 		let destination;
@@ -78,6 +81,7 @@ export const migrateCommand: Command = {
 				// Megabits per second, as links are labelled.
 				linkBytesPerSecond: (linkMbps * 1e6) / 8,
 				agent: values.agent ? values.agent.split(/\s+/).filter(Boolean) : defaultAgent(),
+				scope: values.scope !== undefined && isScope(values.scope) ? values.scope : null,
 				criuDumpArgs,
 				signal: controller.signal,
 				ui: process.stderr.isTTY && !json ? terminalUi(process.stderr) : silentUi,
