@@ -9,6 +9,7 @@
 #include "backend.h"
 #include "clock.h"
 #include "hotcache/log.h"
+#include "names.h"
 
 /* Best first. */
 static const struct hc_backend_ops *const all_backends[] = {
@@ -22,22 +23,21 @@ static const struct hc_backend_ops *const all_backends[] = {
 /* By id. */
 static const char *const names[] = { HC_BACKEND_NAMES };
 
+#define N_NAMES (sizeof(names) / sizeof(names[0]))
+
 int hc_backend_parse(const char *name, enum hc_backend_id *id)
 {
-	size_t i;
+	int n = hc_name_number(names, N_NAMES, name);
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(name, names[i])) {
-			*id = (enum hc_backend_id)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (n < 0)
+		return -EINVAL;
+	*id = (enum hc_backend_id)n;
+	return 0;
 }
 
 const char *hc_backend_name(enum hc_backend_id id)
 {
-	return (size_t)id < sizeof(names) / sizeof(names[0]) ? names[id] : names[HC_BACKEND_AUTO];
+	return hc_name_of(names, N_NAMES, (int)id, HC_BACKEND_AUTO);
 }
 
 enum hc_lru hc_kernel_lru(void)

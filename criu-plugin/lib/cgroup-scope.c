@@ -23,6 +23,7 @@
 #include "hotcache/open-in-root.h"
 #include "kmod-memcg.h"
 #include "memcg.h"
+#include "names.h"
 #include "path.h"
 #include "pathfd.h"
 #include "view.h"
@@ -30,22 +31,21 @@
 
 static const char *const scope_names[] = { HC_SCOPE_NAMES };
 
+#define N_SCOPES (sizeof(scope_names) / sizeof(scope_names[0]))
+
 int hc_scope_parse(const char *name, enum hc_scope *scope)
 {
-	size_t i;
+	int n = hc_name_number(scope_names, N_SCOPES, name);
 
-	for (i = 0; i < sizeof(scope_names) / sizeof(scope_names[0]); i++) {
-		if (!strcmp(name, scope_names[i])) {
-			*scope = (enum hc_scope)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (n < 0)
+		return -EINVAL;
+	*scope = (enum hc_scope)n;
+	return 0;
 }
 
 const char *hc_scope_name(enum hc_scope scope)
 {
-	return (size_t)scope < sizeof(scope_names) / sizeof(scope_names[0]) ? scope_names[scope] : scope_names[HC_SCOPE_AUTO];
+	return hc_name_of(scope_names, N_SCOPES, (int)scope, HC_SCOPE_AUTO);
 }
 
 struct scope_run {

@@ -4,17 +4,6 @@
 #include "charged.h"
 #include "unit.h"
 
-static void check_ranges(const struct hc_ranges *r, const struct hc_range *want, size_t n, const char *what)
-{
-	size_t i;
-
-	CHECK(r->n == n, "%s: %zu ranges, want %zu", what, r->n, n);
-	for (i = 0; i < n && i < r->n; i++)
-		CHECK(r->v[i].start == want[i].start && r->v[i].count == want[i].count && r->v[i].class == want[i].class,
-		      "%s: range %zu is %llu+%llu class %d", what, i, (unsigned long long)r->v[i].start,
-		      (unsigned long long)r->v[i].count, r->v[i].class);
-}
-
 static void only_charged_pages_stay_with_their_class(void)
 {
 	struct hc_range in_v[] = { { 0, 10, HC_CLASS_HOT }, { 10, 5, HC_CLASS_WARM }, { 20, 10, HC_CLASS_RESIDENT }, { 40, 2, HC_CLASS_HOT } };
@@ -26,7 +15,7 @@ static void only_charged_pages_stay_with_their_class(void)
 	};
 
 	CHECK(hc_ranges_keep(&in, &keep, 100, &out) == 0, "keep");
-	check_ranges(&out, want, 5, "kept");
+	unit_check_ranges(&out, want, 5, "kept");
 	hc_ranges_free(&out);
 }
 

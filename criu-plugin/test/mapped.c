@@ -8,17 +8,6 @@
 #include "pagemap.h"
 #include "unit.h"
 
-static void check_ranges(const struct hc_ranges *r, const struct hc_range *want, size_t n, const char *what)
-{
-	size_t i;
-
-	CHECK(r->n == n, "%s: %zu ranges, want %zu", what, r->n, n);
-	for (i = 0; i < n && i < r->n; i++)
-		CHECK(r->v[i].start == want[i].start && r->v[i].count == want[i].count && r->v[i].class == want[i].class,
-		      "%s: range %zu is %llu+%llu class %d", what, i, (unsigned long long)r->v[i].start,
-		      (unsigned long long)r->v[i].count, r->v[i].class);
-}
-
 static void spans_merge_what_follows_and_count_the_rest(void)
 {
 	struct hc_spans s = { 0 };
@@ -59,7 +48,7 @@ static void resident_pages_a_task_maps_become_warm(void)
 
 	CHECK(hc_ranges_raise(&in, &spans, 100, &out) == 0, "raise");
 	/* Hot stays hot (never lowered), a span past every range adds nothing. */
-	check_ranges(&out, want, sizeof(want) / sizeof(want[0]), "raised");
+	unit_check_ranges(&out, want, sizeof(want) / sizeof(want[0]), "raised");
 	hc_ranges_free(&out);
 }
 

@@ -21,9 +21,21 @@
 #include "hotcache/log.h"
 #include "hotcache/restore-key.h"
 #include "path.h"
+#include "ranges.h"
 #include "unit.h"
 
 bool unit_failed;
+
+void unit_check_ranges(const struct hc_ranges *r, const struct hc_range *want, size_t n, const char *what)
+{
+	size_t i;
+
+	CHECK(r->n == n, "%s: %zu ranges, want %zu", what, r->n, n);
+	for (i = 0; i < n && i < r->n; i++)
+		CHECK(r->v[i].start == want[i].start && r->v[i].count == want[i].count && r->v[i].class == want[i].class,
+		      "%s: range %zu is %llu+%llu class %d", what, i, (unsigned long long)r->v[i].start,
+		      (unsigned long long)r->v[i].count, r->v[i].class);
+}
 
 static const struct {
 	const struct unit_test *tests;

@@ -4,6 +4,7 @@
 #define HOTCACHE_UNIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 struct unit_test {
@@ -24,6 +25,12 @@ extern bool unit_failed;
 			putchar('\n');                                         \
 		}                                                              \
 	} while (0)
+
+struct hc_ranges;
+struct hc_range;
+
+/* Checks that @r holds exactly the @n ranges of @want; @what names the case in what it prints. */
+void unit_check_ranges(const struct hc_ranges *r, const struct hc_range *want, size_t n, const char *what);
 
 #define UNIT_TESTS(name) const struct unit_test name[]
 #define UNIT_COUNT(table) (sizeof(table) / sizeof(table[0]))
