@@ -41,7 +41,7 @@ printf 'HOTCACHE_SCOPE=tree\\n' > /etc/criu/hotcache.conf
 runc checkpoint --leave-running --image-path "$W/img-tree" --work-path "$W/ckpt-tree" "$T" || { tail -20 "$W/ckpt-tree/dump.log"; exit 14; }
 rm /etc/criu/hotcache.conf
 runc checkpoint --image-path "$W/img" --work-path "$W/ckpt" "$T" || { tail -20 "$W/ckpt/dump.log"; exit 11; }
-grep -h -e 'hotcache: captured' -e 'hotcache: cgroup scope' "$W/ckpt-tree/dump.log" "$W/ckpt/dump.log"
+grep -h -e 'hotcache: captured' -e 'hotcache: cgroup scope' -e 'hotcache: scope' "$W/ckpt-tree/dump.log" "$W/ckpt/dump.log"
 h evict "$R/f1" "$R/f2" "$V/f3"
 runc restore -d --image-path "$W/img" --work-path "$W/ckpt" "$T" </dev/null >/dev/null 2>&1 || { tail -20 "$W/ckpt/restore.log"; exit 12; }
 runc state "$T" | grep '"status": "running"'

@@ -37,10 +37,10 @@ void hc_record_report(const struct hc_record *r, const char *when)
 				warm += ranges->v[j].count;
 		}
 	}
-	pr_info("captured %zu files, %llu pages, %llu hot, %llu warm, backend %s, %u ms%s%s, scope %s%s%s%s%s", r->n_files,
-		resident, hot, warm, hc_backend_name(r->backend), r->duration_ms, when ? ", at " : "", when ? when : "",
-		hc_scope_name(r->scope), r->cgroup[0] ? " " : "", r->cgroup, r->partial ? ", partial: " : "",
-		r->partial ? r->partial_reason : "");
+	pr_info("scope %s%s%s", hc_scope_name(r->scope), r->cgroup[0] ? ", memory cgroup " : "", r->cgroup);
+	pr_info("captured %zu files, %llu pages, %llu hot, %llu warm, backend %s, %u ms%s%s%s%s", r->n_files, resident, hot, warm,
+		hc_backend_name(r->backend), r->duration_ms, when ? ", at " : "", when ? when : "",
+		r->partial ? ", partial: " : "", r->partial ? r->partial_reason : "");
 }
 
 void hc_record_free(struct hc_record *r)

@@ -66,8 +66,9 @@ int hc_capture_pack(struct hc_capture *c, uint8_t **buf, size_t *len);
 void hc_capture_free(struct hc_capture *c);
 
 /*
- * Logs the capture's summary at info level: "captured N files, N pages, N hot,
- * N warm, backend B, N ms[, at WHEN][, partial: REASON]".
+ * Logs the capture's summary at info level: "scope S[, memory cgroup DIR]",
+ * then "captured N files, N pages, N hot, N warm, backend B, N ms[, at
+ * WHEN][, partial: REASON]".
  */
 void hc_capture_report(const struct hc_capture *c, const char *when);
 
