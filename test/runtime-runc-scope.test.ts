@@ -52,12 +52,15 @@ runc kill "$T" KILL; sleep 0.3; runc delete -f "$T"
 	assert.is(run.result.code, 0, `the runtime script failed (exit ${run.result.code}${run.result.timedOut ? ', timed out' : ''}):${show}`);
 	const image = (dir: string): HotcacheImage => decodeImage(readFileSync(path.join(w.work, dir, 'hotcache.img')));
 	const paths = (img: HotcacheImage) => img.files.map((f) => f.path).sort();
+	const listing = (img: HotcacheImage) => img.files.map((f) => `${f.path} ${pageCounts(f).resident}`).sort().join(', ');
 
 	const tree = image('img-tree');
 	assert.is(tree.capture.scope, 'tree');
 	assert.equal(paths(tree), ['/cycler', '/data/held'], 'the tree scope: what the container holds open or mapped');
 
 	const cgroup = image('img');
+	// What each scope recorded (path, resident pages), for the reader of the suite's output.
+	console.log(`  runc scope: tree: ${listing(tree)}; cgroup ${cgroup.capture.cgroup}: ${listing(cgroup)}`);
 	assert.is(cgroup.capture.scope, 'cgroup');
 	assert.ok(cgroup.capture.cgroup?.includes(w.token), `the container's memory cgroup: ${cgroup.capture.cgroup}`);
 	for (const name of ['/f1', '/f2', '/data/f3']) {
@@ -73,13 +76,14 @@ runc kill "$T" KILL; sleep 0.3; runc delete -f "$T"
 	assert.is(run.restores.length, 1, `one restore, one prefetcher: ${JSON.stringify(run.restores.map((r) => r.dir))}${show}`);
 	const restore = run.restores[0]!;
 	assert.match(restore.status, /^hotcache: prefetch done: [1-9]\d* pages fetched/, restore.status);
-	const planned = restore.record.filter((e) => e.kind === 'file').map((e) => e.path);
+	const planned = restore.record.filter((e) => e.kind === 'file').map((e) => String(e.path));
 	// The cycler sleeps ten minutes between rounds: what came back, the prefetcher fetched.
+	const fetchedOf = (name: string) => restore.record.filter((e) => e.kind === 'chunk' && e.path === name).reduce((n, e) => n + Number(e.fetched), 0);
 	for (const name of ['/f1', '/f2', '/data/f3']) {
 		assert.ok(planned.includes(name), `${name} was planned: ${JSON.stringify(planned)}`);
-		const fetched = restore.record.filter((e) => e.kind === 'chunk' && e.path === name).reduce((n, e) => n + Number(e.fetched), 0);
-		assert.ok(fetched >= PAGES - lostPages(PAGES), `${name}: the prefetcher fetched ${fetched} of ${PAGES} pages`);
+		assert.ok(fetchedOf(name) >= PAGES - lostPages(PAGES), `${name}: the prefetcher fetched ${fetchedOf(name)} of ${PAGES} pages`);
 	}
+	console.log(`  runc scope: after the cold restore, fetched ${planned.map((p) => `${p} ${fetchedOf(p)}`).join(', ')}`);
 	for (const f of used) assert.ok(residentAgain(run.out, f), `${f} is not resident again:${show}`);
 });
 
