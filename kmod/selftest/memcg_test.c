@@ -75,12 +75,11 @@ static void setup_cgroups(void)
 		die("mkdir cgroups");
 }
 
-/* Runs @fn(@dir) in a child that has joined @cgroup, and waits for it. */
-static void run_in(const char *cgroup, void (*fn)(const char *dir),
-		   const char *dir)
+/* Starts @fn(@dir) in a child that has joined @cgroup; its pid. */
+static pid_t start_in(const char *cgroup, void (*fn)(const char *dir),
+		      const char *dir)
 {
 	char procs[128];
-	int status;
 	pid_t pid;
 
 	snprintf(procs, sizeof(procs), CGROOT "/%s/cgroup.procs", cgroup);
@@ -92,6 +91,16 @@ static void run_in(const char *cgroup, void (*fn)(const char *dir),
 		fn(dir);
 		_exit(0);
 	}
+	return pid;
+}
+
+/* Runs @fn(@dir) in a child that has joined @cgroup, and waits for it. */
+static void run_in(const char *cgroup, void (*fn)(const char *dir),
+		   const char *dir)
+{
+	pid_t pid = start_in(cgroup, fn, dir);
+	int status;
+
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
 	    WEXITSTATUS(status))
 		die("child in a cgroup");
@@ -428,20 +437,11 @@ static void test_concurrent(int dev, int cgfd, const int *mounts,
 	static const struct scan_room room = { 2, 4, 4096 };
 	struct listing *l = malloc(sizeof(*l));
 	int scans = 0, invalid = 0, failed = 0, status = -1;
-	char procs[64];
 	pid_t pid;
 
 	if (!l)
 		die("malloc");
-	snprintf(procs, sizeof(procs), CGROOT "/x/cgroup.procs");
-	pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (!pid) {
-		write_text(procs, "0");
-		race_files(dir);
-		_exit(0);
-	}
+	pid = start_in("x", race_files, dir);
 	do {
 		if (scan_memcg(dev, cgfd, mounts, 2, &room, l))
 			failed++;
