@@ -1,6 +1,6 @@
-// The capture's scope a migration asks for (hotcache migrate --scope): the same one for the capture of
-// the running process (hotcache-capture --scope) and the plugin's at the freeze (HOTCACHE_SCOPE in
-// criu's environment); unset, both read the configuration's HOTCACHE_SCOPE.
+// The capture's scope a command line asks for (hotcache scan --scope, hotcache migrate --scope). A
+// migration asks the same one of the capture of the running process (hotcache-capture --scope) and of the
+// plugin at the freeze (HOTCACHE_SCOPE in criu's environment); unset, both read the configuration's.
 import { SCOPE } from '../../contract/out/contract.js';
 
 export type Scope = keyof typeof SCOPE;

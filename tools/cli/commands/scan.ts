@@ -3,11 +3,10 @@
 import { parseArgs } from 'node:util';
 import { UsageError, type Command } from '../command.js';
 import { runCapture } from '../../capture-tool.js';
-import { SCOPE } from '../../../contract/out/contract.js';
+import { isScope } from '../../migrate/scope.js';
 import { decodeOrFail, imageView, printView } from './inspect.js';
 
 const BACKENDS = ['auto', 'kmod', 'kpageflags', 'mincore'];
-const SCOPES = Object.keys(SCOPE);
 
 export const scanCommand: Command = {
 	name: 'scan',
@@ -24,7 +23,7 @@ export const scanCommand: Command = {
 		if ([pid !== undefined, cgroup !== undefined, positionals.length > 0].filter(Boolean).length !== 1) throw new UsageError('give files, --pid or --cgroup');
 		if (pid !== undefined && !/^[1-9]\d{0,9}$/.test(pid)) throw new UsageError(`--pid ${pid} is not a process id`);
 		if (cgroup === '') throw new UsageError('--cgroup needs a cgroup directory');
-		if (scope !== undefined && (pid === undefined || !SCOPES.includes(scope))) throw new UsageError(pid === undefined ? '--scope goes with --pid' : `unknown scope ${scope}`);
+		if (scope !== undefined && (pid === undefined || !isScope(scope))) throw new UsageError(pid === undefined ? '--scope goes with --pid' : `unknown scope ${scope}`);
 		if (values.backend !== undefined && !BACKENDS.includes(values.backend)) throw new UsageError(`unknown backend ${values.backend}`);
 		const what = pid !== undefined ? ['--pid', pid, ...(scope ? ['--scope', scope] : [])] : cgroup !== undefined ? ['--cgroup', cgroup] : ['--', ...positionals];
 		const toolArgs = [...(values.backend ? ['--backend', values.backend] : []), ...what];
