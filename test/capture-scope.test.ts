@@ -7,11 +7,12 @@
 // the user-space walk filtered by /proc/kpagecgroup (the module's listing is tested in the VMs).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeImage, pageCounts, type HotcacheImage, type ImageFile } from '../proto/image.js';
 import { buildFixtures, cyclerTool, evict, lostPages, PAGE, runCaptureTool, scratchDir, testUnless, writeFile } from './support.js';
+import { projectRoot } from '../tools/project.js';
 
 const scope = suite('capture scope');
 const PAGES = 64;
@@ -167,6 +168,26 @@ testUnless(skip, scope, 'hotcache-capture --cgroup DIR: the pages charged to the
 	const r = runCaptureTool(['--cgroup', scratch.dir]);
 	assert.is(r.code, 1, 'a directory that is not a cgroup');
 	assert.match(r.stderr, /is not a cgroup directory/);
+});
+
+testUnless(skip, scope, 'hotcache scan --cgroup DIR and hotcache inspect show the scope and the memory cgroup', () => {
+	const c = container!;
+	const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(projectRoot, 'tools/hotcache.js'), ...args], { encoding: 'utf8' });
+	const scanned = cli('scan', '--json', '--cgroup', c.cgroup);
+	assert.is(scanned.status, 0, scanned.stderr);
+	const view = JSON.parse(scanned.stdout) as { scope: string; cgroup: string; files: { path: string }[] };
+	assert.is(view.scope, 'cgroup');
+	assert.is(view.cgroup, c.cgroup);
+	assert.ok(view.files.some((f) => f.path === '/data/v'), `/data/v: ${view.files.map((f) => f.path).join(', ')}`);
+	const out = path.join(scratch.dir, 'inspect');
+	mkdirSync(out);
+	const captured = runCaptureTool(['--pid', String(c.pid), '--out', out]);
+	assert.is(captured.code, 0, captured.stderr);
+	const shown = cli('inspect', out);
+	assert.is(shown.status, 0, shown.stderr);
+	assert.ok(shown.stdout.split('\n').includes(`scope cgroup (memory cgroup ${c.cgroup})`), shown.stdout);
+	assert.is(cli('scan', '--cgroup', c.cgroup, '--scope', 'tree').status, 2, '--scope goes with --pid');
+	assert.is(cli('scan', '--pid', String(c.pid), '--scope', 'wide').status, 2, 'unknown scope');
 });
 
 testUnless(skip, scope, 'scope auto on a process that shares its memory cgroup with others: the tree', () => {
