@@ -22,6 +22,8 @@ export interface OpenedInRoot {
 	refusedFs: string | null;
 	/** Another process holds a lease on it that opening it would break: refused. */
 	leased: boolean;
+	/** On FUSE (virtiofs included): its daemon answers the open and every read. */
+	fuse: boolean;
 }
 
 export enum Resolver {
@@ -39,7 +41,17 @@ export interface NativeAddon {
 	mincore(fd: number, offset: number, length: number): Promise<Uint8Array>;
 	/** Counts in pages; length 0 = to the end of the file. Rejects with ENOSYS before Linux 6.5. */
 	cachestat(fd: number, offset: number, length: number): Promise<Cachestat>;
-	openInRoot(rootFd: number, path: string, resolver: Resolver): Promise<OpenedInRoot>;
+	/** `allowFuse`: a file on FUSE is opened (the caller bounds the wait); otherwise it is refused unopened. */
+	openInRoot(rootFd: number, path: string, resolver: Resolver, allowFuse?: boolean): Promise<OpenedInRoot>;
+	/**
+	 * Counts the range's resident pages; unless all are, WILLNEED for the range, waits until all of it
+	 * is resident (spliced to /dev/null: no copy; pages are marked accessed as by a read), and counts
+	 * again. Offset page-aligned. `bytes`: read through (0 when all was resident). `again`: read the range
+	 * even when all of it is resident (a second read marks its pages accessed again).
+	 */
+	fetch(fd: number, offset: number, length: number, again?: boolean): Promise<{ before: number; after: number; bytes: number }>;
+	/** _exit(2): ends the process now, without joining libuv's threads (one may be stuck in the kernel). */
+	exitNow(code: number): never;
 }
 
 /** An error thrown by the addon or by node:fs. */

@@ -10,6 +10,8 @@ export interface OpenedFile {
 	fd: number;
 	stat: BigIntStats;
 	resolver: 'openat2' | 'walk';
+	/** On FUSE (opened only when allowed). */
+	fuse: boolean;
 }
 
 export type OpenOutcome = { ok: true; file: OpenedFile } | { ok: false; reason: string };
@@ -63,12 +65,13 @@ function identityMismatch(file: ImageFile, stat: BigIntStats, compareInode: bool
 
 /**
  * Opens `file` (an absolute path) inside the root, read-only, when it is a regular file on storage
- * that no other process holds a lease on; never follows a link, never opens anything else.
+ * that no other process holds a lease on; never follows a link, never opens anything else. With
+ * `allowFuse`, a file on FUSE is opened too (the caller bounds how long it waits).
  */
-export async function openRegular(rootFd: number, file: string, resolver = Resolver.Auto): Promise<OpenOutcome> {
+export async function openRegular(rootFd: number, file: string, resolver = Resolver.Auto, allowFuse = false): Promise<OpenOutcome> {
 	let opened;
 	try {
-		opened = await native().openInRoot(rootFd, file, resolver);
+		opened = await native().openInRoot(rootFd, file, resolver, allowFuse);
 	} catch (err) {
 		if (!isSystemError(err)) throw err;
 		return { ok: false, reason: failure(err) };
@@ -77,7 +80,7 @@ export async function openRegular(rootFd: number, file: string, resolver = Resol
 	if (opened.leased) return { ok: false, reason: 'another process holds a lease on it: not opened (any open would make the kernel ask the holder to give the lease up)' };
 	if (opened.fd < 0) return { ok: false, reason: `is ${kind(opened.mode)}, not a regular file` };
 	try {
-		return { ok: true, file: { fd: opened.fd, stat: await fstatBig(opened.fd), resolver: opened.resolver } };
+		return { ok: true, file: { fd: opened.fd, stat: await fstatBig(opened.fd), resolver: opened.resolver, fuse: opened.fuse } };
 	} catch (err) {
 		await closeFd(opened.fd);
 		throw err;
@@ -85,8 +88,8 @@ export async function openRegular(rootFd: number, file: string, resolver = Resol
 }
 
 /** Opens an image's file inside the root (see openRegular) and checks that it is still the file captured. */
-export async function openInRoot(rootFd: number, file: ImageFile, compareInode: boolean, resolver = Resolver.Auto): Promise<OpenOutcome> {
-	const opened = await openRegular(rootFd, file.path, resolver);
+export async function openInRoot(rootFd: number, file: ImageFile, compareInode: boolean, resolver = Resolver.Auto, allowFuse = false): Promise<OpenOutcome> {
+	const opened = await openRegular(rootFd, file.path, resolver, allowFuse);
 	if (!opened.ok) return opened;
 	const mismatch = identityMismatch(file, opened.file.stat, compareInode);
 	if (mismatch === null) return opened;

@@ -1,4 +1,5 @@
-// Native calls Node lacks, for the prefetch engine: readahead/fadvise, mincore/cachestat, openat2.
+// Native calls Node lacks, for the prefetch engine: readahead/fadvise, mincore/cachestat, openat2,
+// a fetch that waits for a range without copying it.
 // Node's own fs already runs pread and fstat on the pool; those stay in TypeScript.
 #include "worker.h"
 
@@ -75,6 +76,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports)
 	InitAdvise(env, exports);
 	InitResidency(env, exports);
 	InitOpenInRoot(env, exports);
+	InitFetch(env, exports);
 	return exports;
 }
 

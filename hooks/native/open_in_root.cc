@@ -8,9 +8,10 @@
 // (fd -1) without ever being opened, so opening it cannot have side effects. So is a file on a file
 // system the contract refuses (the library's list, which the capture skips too: kernel interfaces,
 // where reading an attribute can have effects, and those served by a process, FUSE, 9p, autofs, that
-// may never answer), and a file another process holds a lease on (any open, even one that fails,
-// makes the kernel ask the holder to give the lease up). A regular file elsewhere is reopened
-// read-only through /proc/self/fd.
+// may never answer; FUSE is opened all the same when the caller allows it, and then bounds its wait),
+// and a file another process holds a lease on (any open, even one that fails, makes the kernel ask
+// the holder to give the lease up). A regular file elsewhere is reopened read-only through
+// /proc/self/fd.
 #include "worker.h"
 
 #include <cerrno>
@@ -20,6 +21,7 @@
 #include <mutex>
 #include <vector>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -91,8 +93,9 @@ bool LeaseConflicts(dev_t dev, ino_t ino)
 
 class OpenInRootWorker : public PromiseWorker {
 public:
-	OpenInRootWorker(Napi::Env env, int root_fd, std::string path, Resolver resolver)
-		: PromiseWorker(env, "hotcache:openInRoot"), root_fd_(root_fd), path_(std::move(path)), resolver_(resolver) {}
+	OpenInRootWorker(Napi::Env env, int root_fd, std::string path, Resolver resolver, bool allow_fuse)
+		: PromiseWorker(env, "hotcache:openInRoot"), root_fd_(root_fd), path_(std::move(path)), resolver_(resolver),
+		  allow_fuse_(allow_fuse) {}
 
 	void Execute() override
 	{
@@ -121,6 +124,7 @@ public:
 		out.Set("resolver", via_);
 		out.Set("refusedFs", refused_fs_ ? Napi::Value(Napi::String::New(Env(), refused_fs_)) : Env().Null());
 		out.Set("leased", leased_);
+		out.Set("fuse", fuse_);
 		return out;
 	}
 	std::string ErrorPath() const override { return path_; }
@@ -188,6 +192,9 @@ private:
 			return;
 		}
 		refused_fs_ = hc_refused_fs(static_cast<unsigned long>(fs.f_type));
+		fuse_ = fs.f_type == FUSE_SUPER_MAGIC;
+		if (fuse_ && allow_fuse_)
+			refused_fs_ = nullptr;
 		if (refused_fs_ || !S_ISREG(before.st_mode))
 			return;
 		leased_ = LeaseConflicts(before.st_dev, before.st_ino);
@@ -224,12 +231,15 @@ private:
 	mode_t mode_ = 0;
 	const char *refused_fs_ = nullptr;
 	bool leased_ = false;
+	bool allow_fuse_;
+	bool fuse_ = false;
 };
 
-// openInRoot(rootFd, path, resolver): Promise<{fd, mode, resolver, refusedFs, leased}>. fd is -1 when
-// the path is not a regular file (mode tells what it is), is on a refused file system (refusedFs names
-// it) or another process holds a lease on it that the open would break (leased). resolver: 0 auto,
-// 1 openat2 only, 2 walk only (for tests).
+// openInRoot(rootFd, path, resolver, allowFuse): Promise<{fd, mode, resolver, refusedFs, leased, fuse}>.
+// fd is -1 when the path is not a regular file (mode tells what it is), is on a refused file system
+// (refusedFs names it) or another process holds a lease on it that the open would break (leased).
+// resolver: 0 auto, 1 openat2 only, 2 walk only (for tests). allowFuse (optional, false): open files
+// on FUSE too (fuse says the file is on FUSE).
 Napi::Value OpenInRoot(const Napi::CallbackInfo &info)
 {
 	int64_t root_fd, resolver;
@@ -241,7 +251,8 @@ Napi::Value OpenInRoot(const Napi::CallbackInfo &info)
 		Napi::TypeError::New(info.Env(), "path contains a NUL byte").ThrowAsJavaScriptException();
 		return info.Env().Undefined();
 	}
-	return Start<OpenInRootWorker>(info.Env(), static_cast<int>(root_fd), path, static_cast<Resolver>(resolver));
+	bool allow_fuse = info.Length() > 3 && info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
+	return Start<OpenInRootWorker>(info.Env(), static_cast<int>(root_fd), path, static_cast<Resolver>(resolver), allow_fuse);
 }
 
 } // namespace

@@ -78,6 +78,38 @@ private:
 	struct hc_cachestat stat_{};
 };
 
+} // namespace
+
+int64_t CountResident(int fd, int64_t offset, int64_t length, int *err)
+{
+	struct hc_cachestat stat {};
+	int ret = hc_cachestat(fd, static_cast<uint64_t>(offset), static_cast<uint64_t>(length), &stat);
+	if (ret == 0)
+		return static_cast<int64_t>(stat.cached);
+	if (ret != -ENOSYS) {
+		*err = -ret;
+		return -1;
+	}
+	// Before Linux 6.5: mincore on a read-only mapping of the range.
+	long page = sysconf(_SC_PAGESIZE);
+	void *map = mmap(nullptr, static_cast<size_t>(length), PROT_READ, MAP_SHARED, fd, offset);
+	if (map == MAP_FAILED) {
+		*err = errno;
+		return -1;
+	}
+	std::vector<unsigned char> vec(static_cast<size_t>((length + page - 1) / page));
+	int64_t count = 0;
+	if (mincore(map, static_cast<size_t>(length), vec.data()) != 0)
+		*err = errno, count = -1;
+	else
+		for (unsigned char v : vec)
+			count += v & 1;
+	munmap(map, static_cast<size_t>(length));
+	return count;
+}
+
+namespace {
+
 // mincore(fd, offset, length): Promise<Uint8Array>, one 0/1 per page. offset page-aligned, length <= 1 GiB.
 Napi::Value Mincore(const Napi::CallbackInfo &info)
 {

@@ -53,7 +53,12 @@ bool ArgString(const Napi::CallbackInfo &info, size_t i, const char *name, std::
 // (fd, offset, length) as the first three arguments; offset page-aligned when `aligned`.
 bool ArgRange(const Napi::CallbackInfo &info, int64_t max_length, bool aligned, int *fd, int64_t *offset, int64_t *length);
 
+// Pages of [offset, offset + length) in the page cache: cachestat(2), or mincore(2) before Linux 6.5.
+// -1 with *err set on failure. (residency.cc)
+int64_t CountResident(int fd, int64_t offset, int64_t length, int *err);
+
 // One registration function per syscall family, each in its own file.
 void InitAdvise(Napi::Env env, Napi::Object exports);
 void InitResidency(Napi::Env env, Napi::Object exports);
 void InitOpenInRoot(Napi::Env env, Napi::Object exports);
+void InitFetch(Napi::Env env, Napi::Object exports);
