@@ -28,6 +28,14 @@ export interface Config {
 	activate: boolean;
 	/** An extra copy of the record, for the operator or the benchmark. */
 	record: string | null;
+	/** Requests per second; 0 = no cap. */
+	iops: number;
+	/** Files on FUSE are prefetched (with the stall guard); false refuses them without opening them. */
+	fuse: boolean;
+	/** Seconds one open or one read may take before its file is abandoned. */
+	stallSeconds: number;
+	/** Bytes the record may grow to: past it, per-file and per-request events are dropped (and counted). */
+	recordMaxBytes: number;
 }
 
 /** A bad value given on a command line (where it is an error, not a warning). */
@@ -159,5 +167,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn = (message
 		bandwidth: values.HOTCACHE_BANDWIDTH,
 		activate: values.HOTCACHE_ACTIVATE,
 		record: values.HOTCACHE_RECORD,
+		iops: values.HOTCACHE_IOPS,
+		fuse: values.HOTCACHE_FUSE,
+		stallSeconds: values.HOTCACHE_STALL_TIMEOUT / CONFIG_KEYS.HOTCACHE_STALL_TIMEOUT.scale!,
+		recordMaxBytes: values.HOTCACHE_RECORD_MAX * 1e6,
 	};
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from './config.js';
 import { readImage, type ImageSource } from './load-image.js';
+import { native } from './native.js';
 import { runPrefetch } from './prefetch.js';
 import { formatProcessId, self } from './process-identity.js';
 import { createExclusive, Recorder, writeStatus } from './record.js';
@@ -16,15 +17,15 @@ import { waitForRestoredRoot } from './restored-root.js';
 import { pruneRestores, restoreFiles } from './state-dir.js';
 
 /** The operator's copy is a bonus: when it cannot be opened, the state directory's record still is. */
-function openRecorder(record: string, copy: string | null, statusFile: string): Recorder {
+function openRecorder(record: string, copy: string | null, statusFile: string, maxBytes: number): Recorder {
 	if (copy) {
 		try {
-			return new Recorder([record, copy], statusFile);
+			return new Recorder([record, copy], statusFile, maxBytes);
 		} catch (err) {
 			process.stderr.write(`hotcache prefetcher: no copy of the record in ${copy}: ${(err as Error).message}\n`);
 		}
 	}
-	return new Recorder([record], statusFile);
+	return new Recorder([record], statusFile, maxBytes);
 }
 
 /**
@@ -67,7 +68,7 @@ function start(dir: string, imageFd: string | undefined): Started {
 	const source = imageSource(dir, imageFd);
 	const holder = claimPidFile(dir);
 	if (holder) throw new AlreadyStarted(`another prefetcher (${holder}) was started for ${dir}`);
-	return { config, source, recorder: openRecorder(path.join(dir, restoreFiles.record), config.record, path.join(dir, restoreFiles.status)) };
+	return { config, source, recorder: openRecorder(path.join(dir, restoreFiles.record), config.record, path.join(dir, restoreFiles.status), config.recordMaxBytes) };
 }
 
 async function main(): Promise<void> {
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
 		try {
 			recorder.event({ kind: 'root', pid: root.init.pid, path: root.path, ours: root.ours, waitedMs: root.waitedMs });
 			const imageLabel = 'fd' in source ? `fd ${source.fd}` : path.join(dir, restoreFiles.image);
-			await runPrefetch({ image: loaded.image, imageLabel, root: root.path, rootFd: root.fd, config, recorder, signal: controller.signal });
+			stuck = (await runPrefetch({ image: loaded.image, imageLabel, root: root.path, rootFd: root.fd, config, recorder, signal: controller.signal })).stuck;
 		} finally {
 			closeSync(root.fd);
 		}
@@ -115,7 +116,12 @@ async function main(): Promise<void> {
 	}
 }
 
-main().catch((err: unknown) => {
+/** Calls that never returned (a FUSE daemon that does not answer) would hold a normal exit forever. */
+let stuck = 0;
+
+main().then(() => {
+	if (stuck > 0) native().exitNow(0);
+}, (err: unknown) => {
 	// stderr goes to prefetcher.log in the restore directory; the status line tells post-resume.
 	process.stderr.write(`hotcache prefetcher: ${(err as Error).stack ?? String(err)}\n`);
 	process.exitCode = 1;

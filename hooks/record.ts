@@ -1,6 +1,9 @@
 // What the prefetcher did, as JSON lines: in the restore's state directory and, when the operator
 // asks (HOTCACHE_RECORD / --record), in a second file. Written synchronously so that a SIGTERM or a
 // crash leaves every event up to that point on disk. One-line status for CRIU's log beside it.
+// Bounded: a file's path is written once (its `file` event gives it an index that the requests
+// name), and past a size cap the per-file and per-request events are dropped and counted; the few
+// events that say how the run went (start, budget, phases, stalls, summary) are always written.
 import { closeSync, constants, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { Phase } from './plan.js';
 import { printable } from './printable.js';
@@ -17,30 +20,76 @@ export interface Totals {
 	throughput: number;
 }
 
+/** What the cost model knew at some point (see cost-model.ts). */
+export interface ModelView {
+	depth: number;
+	/** Bytes per second. */
+	bandwidth: number;
+	requestCostMs: number;
+	latencyMs: number | null;
+	probing: boolean;
+}
+
+export interface PhaseTotals {
+	phase: Phase;
+	requests: number;
+	/** Pages the requests covered (gaps read through included). */
+	pages: number;
+	/** Pages they brought from storage. */
+	fetched: number;
+	bytes: number;
+	/** From the phase's first request to its last completion. */
+	seconds: number;
+	/** Bytes brought per second over that time. */
+	rate: number;
+}
+
 export type RecordEvent =
-	| { kind: 'start'; pid: number; image: string; root: string; workers: number; bandwidth: number; activate: boolean; pageSize: number }
+	| { kind: 'start'; pid: number; image: string; root: string; workers: number; bandwidth: number; iops: number; activate: boolean; fuse: boolean; stallSeconds: number; pageSize: number }
 	| { kind: 'refused'; reason: string }
 	| { kind: 'root'; pid: number; path: string; ours: boolean; waitedMs: number }
+	| { kind: 'collapsed'; entries: number; files: number; conflicts: number }
 	| { kind: 'skip'; path: string; reason: string }
-	| { kind: 'file'; path: string; resolver: string; capBytes: number; fdPages: number[] }
-	| { kind: 'budget'; budgetBytes: number; memAvailable: number | null; cgroupHeadroom: number | null; pagesPlanned: number; leftOutPages: number }
-	| { kind: 'chunk'; seq: number; path: string; start: number; count: number; phase: Phase; resident: number; fetched: number; ms: number; error?: string }
+	| { kind: 'file'; file: number; path: string; resolver: string; capBytes: number; fds: number; fdPages: number[]; fuse?: boolean }
+	| { kind: 'budget'; budgetBytes: number; memAvailable: number | null; cgroupHeadroom: number | null; otherPrefetchers: number; otherBytes: number; plannedPages: number }
+	| { kind: 'chunk'; seq: number; file: number; start: number; count: number; phase: Phase; resident: number; fetched: number; ms: number; error?: string }
+	| ({ kind: 'model' } & ModelView)
+	| { kind: 'reading'; reading: boolean; pagesPerSecond: number }
+	| { kind: 'stall'; file: number | null; path: string; op: 'open' | 'read'; seconds: number }
 	| { kind: 'activate'; pages: number; ms: number }
-	| ({ kind: 'summary'; stopped: string | null; filesPlanned: number; filesSkipped: number } & Totals);
+	| ({ kind: 'phase' } & PhaseTotals)
+	| { kind: 'truncated'; capBytes: number }
+	| ({ kind: 'summary'; stopped: string | null; endedBy?: string; filesPlanned: number; filesSkipped: number; leftOutPages: number; stuck: number; dropped: number } & Totals);
+
+/** Events written whatever the cap: a bounded number per run. */
+const ALWAYS: ReadonlySet<RecordEvent['kind']> = new Set(['start', 'refused', 'root', 'collapsed', 'budget', 'model', 'stall', 'activate', 'phase', 'truncated', 'summary']);
 
 export class Recorder {
 	private readonly fds: number[];
+	private written = 0;
+	private dropped = 0;
 
 	constructor(
 		files: string[],
 		private readonly statusFile: string | null,
+		private readonly maxBytes: number = Infinity,
 	) {
 		this.fds = files.map((f) => openSync(f, APPEND, 0o600));
 	}
 
 	event(e: RecordEvent): void {
 		const line = JSON.stringify({ t: new Date().toISOString(), ...e }) + '\n';
+		if (this.written + line.length > this.maxBytes && !ALWAYS.has(e.kind)) {
+			if (this.dropped++ === 0) this.event({ kind: 'truncated', capBytes: this.maxBytes });
+			return;
+		}
+		this.written += line.length;
 		for (const fd of this.fds) writeSync(fd, line);
+	}
+
+	/** Events left out past the cap. */
+	get droppedEvents(): number {
+		return this.dropped;
 	}
 
 	status(text: string): void {

@@ -1,5 +1,6 @@
-// An optional bandwidth cap for shared links: a token bucket refilled at `rate` bytes per second,
-// holding at most one second's worth. The clock and sleep are injectable so the arithmetic is testable.
+// Optional caps for shared links: a token bucket refilled at `rate` units (bytes, or requests) per
+// second, holding at most one second's worth. The clock and sleep are injectable so the arithmetic is
+// testable.
 import { setTimeout as delay } from 'node:timers/promises';
 
 export interface Clock {
@@ -32,12 +33,17 @@ export class TokenBucket {
 		this.last = clock.now();
 	}
 
-	/** Waits until `bytes` may be sent (or `signal` aborts); concurrent callers queue behind each other's debt. */
-	async take(bytes: number, signal?: AbortSignal): Promise<void> {
+	/** Waits until `amount` may be spent (or `signal` aborts); concurrent callers queue behind each other's debt. */
+	async take(amount: number, signal?: AbortSignal): Promise<void> {
 		const now = this.clock.now();
 		this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) * this.rate) / 1000);
 		this.last = now;
-		this.tokens -= bytes;
+		this.tokens -= amount;
 		if (this.tokens < 0) await this.clock.sleep((-this.tokens * 1000) / this.rate, signal);
+	}
+
+	/** Gives back `amount` taken but not spent (a request found part of its range resident). */
+	refund(amount: number): void {
+		this.tokens = Math.min(this.rate, this.tokens + amount);
 	}
 }

@@ -18,7 +18,7 @@ function load(env: NodeJS.ProcessEnv): { config: ReturnType<typeof loadConfig>; 
 
 test('defaults when there is no file and no variable', () => {
 	const { config, warnings } = load({ HOTCACHE_CONFIG: path.join(dir, 'absent.conf') });
-	assert.equal(config, { stateDir: CONFIG_KEYS.HOTCACHE_STATE_DIR.default, workers: CONFIG_KEYS.HOTCACHE_WORKERS.default, bandwidth: 0, activate: true, record: null });
+	assert.equal(config, { stateDir: CONFIG_KEYS.HOTCACHE_STATE_DIR.default, workers: CONFIG_KEYS.HOTCACHE_WORKERS.default, bandwidth: 0, activate: true, record: null, iops: 0, fuse: true, stallSeconds: 5, recordMaxBytes: 16e6 });
 	assert.equal(warnings, []);
 });
 
@@ -43,6 +43,18 @@ test('a bad line or value is a warning and is ignored: the prefetcher still runs
 		`${file} line 2: HOTCACHE_WORKERS is not an integer from 1 to 64, ignored`,
 		`${file} line 4: HOTCACHE_ACTIVATE is not 1 or 0 (also yes/no, true/false, on/off), ignored`,
 		'environment: HOTCACHE_BANDWIDTH is not a number from 0 to 1000000 with at most 6 decimals, ignored',
+	]);
+});
+
+test('the engine\'s keys: request cap, FUSE, stall timeout (seconds, as milliseconds inside), record cap (MB)', () => {
+	const { config, warnings } = load({ HOTCACHE_CONFIG: path.join(dir, 'absent.conf'), HOTCACHE_IOPS: '3000', HOTCACHE_FUSE: 'off', HOTCACHE_STALL_TIMEOUT: '1.5', HOTCACHE_RECORD_MAX: '2' });
+	assert.equal([config.iops, config.fuse, config.stallSeconds, config.recordMaxBytes], [3000, false, 1.5, 2e6]);
+	assert.equal(warnings, []);
+	const bad = load({ HOTCACHE_CONFIG: path.join(dir, 'absent.conf'), HOTCACHE_STALL_TIMEOUT: '0.5', HOTCACHE_RECORD_MAX: '0' });
+	assert.equal([bad.config.stallSeconds, bad.config.recordMaxBytes], [5, 16e6], 'out of bounds: the defaults');
+	assert.equal(bad.warnings, [
+		'environment: HOTCACHE_STALL_TIMEOUT is not a number from 1 to 3600 with at most 3 decimals, ignored',
+		'environment: HOTCACHE_RECORD_MAX is not an integer from 1 to 100000, ignored',
 	]);
 });
 

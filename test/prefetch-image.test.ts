@@ -111,8 +111,16 @@ test('a file with nothing to fetch is never opened', async () => {
 // Past 4,000,000 components, files are skipped: here 2,100 paths of about 2,000 "." each, which
 // the kernel walks one by one (different paddings: not the same path 2,100 times).
 test('path lookups are bounded per image: the files past the budget are skipped with the reason', async () => {
-	const padded = (i: number): string => '/' + './'.repeat(1990 + (i % 20)) + data.slice(1);
-	const files = Array.from({ length: 2100 }, (_, i) => imageFile(data, padded(i), [hot(0, 8)]));
+	// 2,100 files 1,990 directories deep: 4.2 million components, past the 4 million an image may look
+	// up. (Padding one name with "/./" costs no lookups: names are compared and opened in canonical
+	// form, test/prefetch-bounds.test.ts.)
+	const deep = path.join(base, 'deep', ...Array<string>(1990).fill('d'));
+	mkdirSync(deep, { recursive: true });
+	const files = Array.from({ length: 2100 }, (_, i) => {
+		const file = path.join(deep, `f${i}`);
+		writeFileSync(file, Buffer.alloc(4096, 1));
+		return imageFile(file, file, [hot(0, 1)]);
+	});
 	const out = await prefetcher('lookup-budget', encodeImage(image(files)));
 	const skips = out.events.filter((e) => e.kind === 'skip');
 	const opened = out.events.filter((e) => e.kind === 'file');

@@ -1,7 +1,7 @@
-// Planning, ordering, chunking and budgets of the prefetch engine: pure functions, exact answers.
+// Planning, ordering, request making and budgets of the prefetch engine: pure functions, exact answers.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chunkStream, planChunks, plannedPages, truncateToBudget, pagesIn, type Chunk, type PlanFile } from '../hooks/plan.js';
+import { hotSpans, Plan, plannedPages, type CostView, type Pace, type PlanFile, type Request } from '../hooks/plan.js';
 import { getEventListeners } from 'node:events';
 import { majorMinor, nfsReadSize } from '../hooks/readahead-cap.js';
 import { realClock, TokenBucket, type Clock } from '../hooks/token-bucket.js';
@@ -9,82 +9,162 @@ import { cgroupHeadroom, margin, memAvailable, memoryBudget } from '../hooks/mem
 import { hot, ones, residentOnly, warm } from './support.js';
 
 const opts = { resumePages: 4, includeResident: false };
+/** A 117 MB/s link whose request costs 0.25 ms: reading through a gap of up to 7 pages is cheaper. */
+const link: CostView = { bandwidth: 117e6, requestCost: 250e-6, pageSize: 4096 };
+const front: Pace = { gapPages: 0, chunkPages: Infinity, fromBack: false, lowValue: true };
 
-function covered(chunks: Chunk[], file: number): Set<number> {
-	const pages = new Set<number>();
-	for (const c of chunks) if (c.file === file) for (let p = c.start; p < c.start + c.count; p++) pages.add(p);
-	return pages;
+const file = (ranges: PlanFile['ranges'], fdPages: number[] = [], capPages = 1000, mapped = false): PlanFile => ({ ranges, fdPages, capPages, mapped });
+
+/** Every request until the plan is done (or says 'wait'), with `pace` for each. */
+function drain(plan: Plan, pace: Pace | ((i: number) => Pace) = front, cost: CostView = link): Request[] {
+	const out: Request[] = [];
+	for (let i = 0; ; i++) {
+		const next = plan.next(typeof pace === 'function' ? pace(i) : pace, cost);
+		if (next === null || next === 'wait') return out;
+		out.push(next);
+	}
+}
+
+const brief = (rs: Request[]) => rs.map((r) => [r.phase, r.file, r.start, r.count]);
+
+function covered(rs: Request[], f: number): number[] {
+	const pages: number[] = [];
+	for (const r of rs) if (r.file === f) for (let p = r.start; p < r.start + r.count; p++) pages.push(p);
+	return pages.sort((a, b) => a - b);
 }
 
 test('hot pages come before warm ones, resident-only pages are left out', () => {
-	const files: PlanFile[] = [{ ranges: [warm(0, 10), hot(20, 10), residentOnly(40, 5)], fdPages: [], capPages: 100 }];
-	const chunks = planChunks(files, opts);
-	assert.equal(chunks.map((c) => [c.phase, c.start, c.count]), [['hot', 20, 10], ['warm', 0, 10]]);
+	const rs = drain(new Plan([file([warm(0, 10), hot(20, 10), residentOnly(40, 5)])], opts));
+	assert.equal(brief(rs), [['hot', 0, 20, 10], ['warm', 0, 0, 10]]);
 });
 
 test('resident-only pages are fetched last when asked for', () => {
-	const files: PlanFile[] = [{ ranges: [residentOnly(0, 3), hot(5, 2), warm(9, 1)], fdPages: [], capPages: 100 }];
-	const chunks = planChunks(files, { ...opts, includeResident: true });
-	assert.equal(chunks.map((c) => c.phase), ['hot', 'warm', 'resident']);
+	const rs = drain(new Plan([file([residentOnly(0, 30), hot(50, 20), warm(90, 30)])], { ...opts, includeResident: true }));
+	assert.equal(rs.map((r) => r.phase), ['hot', 'warm', 'resident']);
 });
 
-test('the pages right after every fd offset go first, round robin over fds, then the rest wrapped', () => {
-	const files: PlanFile[] = [
-		{ ranges: [hot(0, 100)], fdPages: [50], capPages: 2 },
-		{ ranges: [hot(0, 10), warm(10, 10)], fdPages: [8, 3], capPages: 100 },
-	];
-	const chunks = planChunks(files, opts);
-	const resume = chunks.filter((c) => c.phase === 'resume');
-	// fd 1 of file 0 (pages 50-53 in chunks of 2), fd 1 of file 1 (8-9: the hot range ends there), fd 2 of file 1 (3-6).
-	assert.equal(resume.map((c) => [c.file, c.start, c.count]), [[0, 50, 2], [1, 8, 2], [1, 3, 4], [0, 52, 2]]);
-	const hotRest = chunks.filter((c) => c.phase === 'hot' && c.file === 0);
-	assert.is(hotRest[0]!.start, 54, 'file 0 continues after its resume window');
-	assert.is(hotRest[hotRest.length - 1]!.start + hotRest[hotRest.length - 1]!.count, 50, 'and wraps to the pages before its offset');
-	// Every hot page exactly once, nothing invented.
-	assert.is(covered(chunks.filter((c) => c.phase !== 'warm'), 0).size, 100);
-	assert.is(pagesIn(chunks), 100 + 10 + 10);
-	assert.equal([...covered(chunks.filter((c) => c.phase === 'warm'), 1)].sort((a, b) => a - b), [10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+test('the window after every fd offset goes first, round robin over the fds, then the rest in the process\'s order', () => {
+	const files = [file([hot(0, 100)], [50], 2), file([hot(0, 10), warm(10, 10)], [3, 8], 100)];
+	const rs = drain(new Plan(files, opts));
+	const resume = rs.filter((r) => r.phase === 'resume');
+	// File 0's window 50-53 in chunks of 2; file 1's windows 3-6 and 8-11 (warm 10-11 included).
+	assert.equal(resume.map((r) => [r.file, r.start, r.count]), [[0, 50, 2], [1, 3, 4], [1, 8, 4], [0, 52, 2]]);
+	const rest0 = rs.filter((r) => r.phase !== 'resume' && r.file === 0);
+	assert.is(rest0[0]!.start, 54, 'file 0 goes on after its window');
+	assert.is(rest0[rest0.length - 1]!.start + rest0[rest0.length - 1]!.count, 50, 'and wraps to the pages before its offset');
+	assert.equal(covered(rs, 0), Array.from({ length: 100 }, (_, i) => i), 'every page of file 0 once');
+	assert.equal(covered(rs, 1), Array.from({ length: 20 }, (_, i) => i), 'every page of file 1 once');
 });
 
-test('no chunk is larger than its file\'s readahead cap', () => {
-	const files: PlanFile[] = [
-		{ ranges: [hot(0, 1000), warm(1000, 333)], fdPages: [17], capPages: 32 },
-		{ ranges: [hot(3, 77)], fdPages: [], capPages: 5 },
-	];
-	const chunks = planChunks(files, { resumePages: 100, includeResident: false });
-	for (const c of chunks) assert.ok(c.count >= 1 && c.count <= files[c.file]!.capPages, `chunk ${JSON.stringify(c)}`);
-	assert.is(pagesIn(chunks), 1000 + 333 + 77);
+test('gaps shorter than the pace\'s are read through; longer ones start a new request; no request passes the cap', () => {
+	const f = file([hot(0, 4), hot(7, 2), warm(10, 1), hot(20, 3), hot(24, 100)], [], 50);
+	const rs = drain(new Plan([f], { ...opts, resumePages: 0 }), { ...front, gapPages: 3 });
+	// 0-3, gap of 3, 7-8, gap of 1, 10 (warm), gap of 9: break. 20-22, gap 1, 24-123 cut at the cap of 50.
+	assert.equal(rs.map((r) => [r.start, r.count, r.hot, r.warm]).sort((a, b) => a[0]! - b[0]!), [[0, 11, 6, 1], [20, 50, 49, 0], [70, 50, 50, 0], [120, 4, 4, 0]]);
+	for (const r of rs) assert.ok(r.count <= 50);
+});
+
+test('when the cost model later finds requests dearer, requests read through the larger gaps across the runs ranked before', () => {
+	const ranges = Array.from({ length: 40 }, (_, i) => hot(i * 4, 2)); // gaps of 2 pages
+	const plan = new Plan([file(ranges, [], 64)], { ...opts, resumePages: 0 });
+	const first = plan.next({ ...front, gapPages: 0 }, link) as Request; // ranked with a gap of 0: 40 runs
+	assert.equal([first.start, first.count], [0, 2]);
+	const rest = drain(plan, { ...front, gapPages: 2 });
+	// Each as long as the cap allows (64 pages: 62 end on a range), gaps of 2 read through.
+	assert.equal(rest.map((r) => [r.start, r.count, r.hot]), [[4, 62, 32], [68, 62, 32], [132, 26, 14]]);
+});
+
+test('dense regions come before sparse ones, wherever they are', () => {
+	const sparse = Array.from({ length: 50 }, (_, i) => hot(i * 20, 1)); // one hot page in 20, pages 0-980
+	const f = file([...sparse, hot(5000, 512)], [], 64);
+	const rs = drain(new Plan([f], { ...opts, resumePages: 0 }), { ...front, gapPages: 7 });
+	assert.is(rs[0]!.start, 5000, 'the dense run first');
+	assert.ok(rs.slice(0, 8).every((r) => r.start >= 5000 && r.count === 64), 'in cap-sized requests');
+	assert.is(rs.length, 8 + 50, 'then each isolated page is its own request');
+});
+
+test('isolated warm pages cost a request each: last, and only with spare capacity', () => {
+	const f = file([warm(0, 1), warm(100, 1), hot(200, 4), warm(300, 200)], [], 1000);
+	const plan = new Plan([f], { ...opts, resumePages: 0 });
+	const first = drain(plan, { ...front, lowValue: false });
+	assert.equal(first.map((r) => [r.phase, r.start]), [['hot', 200], ['warm', 300]], 'the hot pages, then the dense warm run');
+	assert.is(plan.next({ ...front, lowValue: false }, link), 'wait', 'the isolated warm pages wait for spare capacity');
+	assert.equal(drain(plan).map((r) => [r.start, r.count]), [[0, 1], [100, 1]]);
+});
+
+test('a mapped file\'s hot pages come first (its pages are touched by faults)', () => {
+	const rs = drain(new Plan([file([hot(0, 100)]), file([hot(0, 10)], [], 1000, true)], { ...opts, resumePages: 0 }));
+	assert.equal(rs.map((r) => r.file), [1, 0]);
+});
+
+test('while the process reads, the part of the file it reaches last comes first: from its offset backwards', () => {
+	const f = file([hot(0, 1000)], [400], 100);
+	const back: Pace = { ...front, fromBack: true, chunkPages: 100 };
+	const rs = drain(new Plan([f], { ...opts, resumePages: 50 }), back);
+	// The process reads 400 onwards, then wraps: 399 is the last page it reaches. Its window (400-449) waits until the end.
+	assert.equal(rs.slice(0, 4).map((r) => [r.start, r.count]), [[300, 100], [200, 100], [100, 100], [0, 100]]);
+	assert.equal(rs[rs.length - 1]!.phase, 'resume');
+	assert.equal(covered(rs, 0), Array.from({ length: 1000 }, (_, i) => i), 'every page once');
+});
+
+test('front and back meet inside a run without a page twice, whatever the alternation', () => {
+	const ranges = Array.from({ length: 300 }, (_, i) => (i % 3 === 2 ? warm(i * 5, 3) : hot(i * 5, 3)));
+	const f = file(ranges, [700], 16);
+	const rs = drain(new Plan([f], { ...opts, resumePages: 40 }), (i) => ({ gapPages: 2, chunkPages: 16, fromBack: i % 3 === 1, lowValue: true }));
+	const pages = covered(rs, 0);
+	assert.is(new Set(pages).size, pages.length, 'no page twice');
+	const planned = ranges.flatMap((r) => [r.start, r.start + 1, r.start + 2]);
+	assert.ok(planned.every((p) => pages.includes(p)), 'every planned page');
+});
+
+test('a dropped file gives no more requests', () => {
+	const plan = new Plan([file([hot(0, 100)], [0], 10), file([hot(0, 100)], [], 10)], opts);
+	plan.next(front, link);
+	plan.drop(0);
+	assert.ok(drain(plan).every((r) => r.file === 1));
 });
 
 test('a large plan (400k one-page hot spans, 512 fds, some sharing an offset) keeps its invariants', () => {
 	const SPANS = 400_000;
 	const FDS = 512;
 	const CAP = 32;
-	const resumePages = 256;
 	const ranges = Array.from({ length: SPANS }, (_, i) => hot(2 * i, 1));
-	// Spread over the file, every fourth one on the same page as the previous: their windows queue behind each other.
-	const fdPages = Array.from({ length: FDS }, (_, i) => Math.floor(((i - (i % 4 === 3 ? 1 : 0)) * 2 * SPANS) / FDS));
-	const chunks = planChunks([{ ranges, fdPages, capPages: CAP }, { ranges: [hot(0, 10_000), warm(10_000, 50)], fdPages: [9_990], capPages: CAP }], { resumePages, includeResident: false });
-
+	// Spread over the file, every fourth one on the same page as the previous.
+	const fdPages = [...new Set(Array.from({ length: FDS }, (_, i) => Math.floor(((i - (i % 4 === 3 ? 1 : 0)) * 2 * SPANS) / FDS)))];
+	const files = [file(ranges, fdPages, CAP), file([hot(0, 10_000), warm(10_000, 50)], [9_990], CAP)];
+	const rs = drain(new Plan(files, { resumePages: 256, includeResident: false }), { ...front, gapPages: 1 });
 	const seen = new Uint8Array(2 * SPANS);
-	let resumeDone = false;
-	let resumePagesSeen = 0;
-	for (const c of chunks) {
-		assert.ok(c.count >= 1 && c.count <= CAP, `chunk ${JSON.stringify(c)} above the cap`);
-		if (c.phase === 'resume') {
-			assert.ok(!resumeDone, 'every resume chunk comes before the others');
-			resumePagesSeen += c.file === 0 ? c.count : 0;
-		} else resumeDone = true;
-		if (c.file !== 0) continue;
-		for (let p = c.start; p < c.start + c.count; p++) {
-			assert.ok(p % 2 === 0, `page ${p} is not hot`);
+	let mainStarted = false;
+	for (const r of rs) {
+		assert.ok(r.count >= 1 && r.count <= CAP, `request ${JSON.stringify(r)} above the cap`);
+		if (r.phase !== 'resume') mainStarted = true;
+		else assert.not.ok(mainStarted, 'every resume request before the others');
+		if (r.file !== 0) continue;
+		for (let p = r.start; p < r.start + r.count; p++) {
+			if (p % 2 === 1) continue; // a gap page read through
 			assert.is(seen[p], 0, `page ${p} planned twice`);
 			seen[p] = 1;
 		}
 	}
 	assert.is(ones(seen), SPANS, 'every hot page of file 0 exactly once');
-	assert.is(resumePagesSeen, FDS * resumePages, 'every fd got its full resume window (the file has enough hot pages)');
-	assert.is(pagesIn(chunks), SPANS + 10_000 + 50);
+	assert.is(rs.reduce((n, r) => n + r.hot + r.warm, 0), SPANS + 10_050);
+});
+
+test('a plan of 2^40 pages makes only the requests asked for', () => {
+	// A few bytes of image can describe this; its 2^35 requests would not fit in any heap.
+	const plan = new Plan([file([hot(0, 2 ** 40)], [2 ** 39], 32)], opts);
+	const first = plan.next(front, link) as Request;
+	assert.equal([first.phase, first.start, first.count], ['resume', 2 ** 39, 4], 'the resumed reader first');
+	let pages = first.count;
+	for (let i = 0; i < 31; i++) pages += (plan.next(front, link) as Request).count;
+	assert.is(pages, 4 + 31 * 32);
+	assert.is(plannedPages([file([hot(0, 2 ** 40)], [2 ** 39], 32)], opts), 2 ** 40);
+});
+
+test('the hot spans of a request, for the second read', () => {
+	const f = file([hot(0, 4), warm(4, 4), hot(10, 10), residentOnly(20, 5), hot(30, 2)]);
+	assert.equal([...hotSpans(f, 2, 30)], [[2, 2], [10, 10], [30, 2]]);
+	assert.equal([...hotSpans(f, 21, 5)], []);
 });
 
 test('an NFS mount\'s rsize is found in mountinfo by the file\'s device (the kernel caps readahead at max(rsize, read_ahead_kb))', () => {
@@ -106,34 +186,6 @@ test('an NFS mount\'s rsize is found in mountinfo by the file\'s device (the ker
 	assert.is(nfsReadSize(mountinfo, '0:99'), null, 'not mounted');
 	assert.is(majorMinor(0x3e1n), '3:225');
 	assert.is(majorMinor((259n << 8n) | (0x12345n & 0xffn) | ((0x12345n & ~0xffn) << 12n)), '259:74565');
-});
-
-test('the memory budget truncates the plan, hottest first, cutting the last chunk', () => {
-	const files: PlanFile[] = [{ ranges: [warm(0, 50), hot(100, 50)], fdPages: [], capPages: 20 }];
-	const { chunks, leftOutPages } = truncateToBudget(planChunks(files, opts), 65, plannedPages(files, opts));
-	assert.is(pagesIn(chunks), 65);
-	assert.is(leftOutPages, 35);
-	assert.ok(chunks.slice(0, 3).every((c) => c.phase === 'hot'), 'all hot pages kept');
-	assert.equal(chunks[chunks.length - 1], { file: 0, start: 0, count: 15, phase: 'warm' });
-	assert.is(truncateToBudget(planChunks(files, opts), 0, plannedPages(files, opts)).chunks.length, 0);
-});
-
-test('a plan of 2^40 pages is cut to the budget without its chunks ever being made', () => {
-	// A few bytes of image can describe this; its 2^35 chunks would not fit in any heap.
-	const files: PlanFile[] = [{ ranges: [hot(0, 2 ** 40)], fdPages: [2 ** 39], capPages: 32 }];
-	let made = 0;
-	const counted = (function* () {
-		for (const c of chunkStream(files, opts)) {
-			made++;
-			yield c;
-		}
-	})();
-	const { chunks, leftOutPages } = truncateToBudget(counted, 1000, plannedPages(files, opts));
-	assert.is(pagesIn(chunks), 1000);
-	assert.is(leftOutPages, 2 ** 40 - 1000);
-	assert.is(chunks[0]!.start, 2 ** 39, 'the resumed reader first');
-	// The 4-page resume chunk, then 996 pages: 31 whole chunks and one cut.
-	assert.is(made, 1 + 32, 'no chunk made past the budget');
 });
 
 test('MemAvailable and cgroup v1 and v2 limits bound the budget, each minus a margin', () => {

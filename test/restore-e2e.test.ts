@@ -100,7 +100,9 @@ testUnless(skip, e2e, 'the hot file is resident again soon after restore, pages 
 
 	const fileA = record.find((e) => e.kind === 'file' && e.path === `${work}/A`) as { fdPages: number[] } | undefined;
 	assert.ok(fileA, `A was not planned:\n${JSON.stringify(record.filter((e) => e.kind !== 'chunk'))}`);
-	const chunks = record.filter((e) => e.kind === 'chunk') as { seq: number; path: string; start: number; phase: string }[];
+	// A chunk names its file by the index its `file` event gave it.
+	const pathOf = new Map(record.filter((e) => e.kind === 'file').map((e) => [e.file as number, e.path as string]));
+	const chunks = (record.filter((e) => e.kind === 'chunk') as { seq: number; file: number; start: number; phase: string }[]).map((c) => ({ ...c, path: pathOf.get(c.file) }));
 	const first = chunks.find((c) => c.seq === 0);
 	assert.ok(first, 'no chunk recorded');
 	assert.is(first!.path, `${work}/A`);

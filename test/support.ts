@@ -8,6 +8,7 @@ import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, readSync, rm
 import os from 'node:os';
 import path from 'node:path';
 import { native } from '../hooks/native.js';
+import { formatProcessId, processIdOf } from '../hooks/process-identity.js';
 import { Hotness, type HotcacheImage, type ImageFile, type PageRange } from '../proto/image.js';
 import { builtFile, projectRoot } from '../tools/project.js';
 
@@ -264,3 +265,7 @@ export const hot = (start: number, count: number): PageRange => ({ start, count,
 export const warm = (start: number, count: number): PageRange => ({ start, count, hotness: Hotness.Warm });
 export const residentOnly = (start: number, count: number): PageRange => ({ start, count, hotness: Hotness.Resident });
 
+/** "PID START" of a process (this one by default), as the action script writes init-pid: a test process stands in for the restored init. */
+export function initPidLine(pid: number = process.pid): string {
+	return formatProcessId(processIdOf(readFileSync(`/proc/${pid}/stat`, 'utf8'))!);
+}

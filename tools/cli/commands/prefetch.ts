@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { CliError, UsageError, type Command } from '../command.js';
 import { ConfigError, loadConfig, MAX_WORKERS, parseBandwidth, threadPoolSize } from '../../../hooks/config.js';
 import { readImage } from '../../../hooks/load-image.js';
+import { native } from '../../../hooks/native.js';
 import { runPrefetch, type PrefetchSummary } from '../../../hooks/prefetch.js';
 import { jsonLine, printable } from '../../../hooks/printable.js';
 import { describe, Recorder } from '../../../hooks/record.js';
@@ -103,10 +104,12 @@ export const prefetchCommand: Command = {
 			process.stderr.write('hotcache prefetch: the capture had its own root; resolving paths from / (pass --root)\n');
 		}
 		const recordFile = values.record ?? config.record;
-		const recorder = new Recorder(recordFile ? [recordFile] : [], null);
+		const recorder = new Recorder(recordFile ? [recordFile] : [], null, config.recordMaxBytes);
 		const controller = new AbortController();
 		const stop = (signal: NodeJS.Signals) => controller.abort(signal);
 		process.once('SIGINT', stop).once('SIGTERM', stop);
+		let code = 0;
+		let stuck = 0;
 		try {
 			const summary = await runPrefetch({
 				image: loaded.image,
@@ -120,10 +123,14 @@ export const prefetchCommand: Command = {
 			if (values.json) process.stdout.write(jsonLine(jsonSummary(imageDir, root, summary)));
 			else for (const skip of summary.skipped) process.stderr.write(`hotcache prefetch: skipped ${printable(skip.path)}: ${printable(skip.reason)}\n`);
 			if (!values.json) process.stdout.write(describe(summary, summary.filesPlanned, summary.filesSkipped, summary.stopped ? `stopped (${summary.stopped})` : 'done') + '\n');
-			return summary.stopped ? 1 : 0;
+			code = summary.stopped ? 1 : 0;
+			stuck = summary.stuck;
 		} finally {
 			recorder.close();
 			process.off('SIGINT', stop).off('SIGTERM', stop);
 		}
+		// Calls that never returned (a FUSE daemon that does not answer) would hold a normal exit forever.
+		if (stuck > 0) await new Promise<void>((resolve) => process.stdout.write('', () => resolve())).then(() => native().exitNow(code));
+		return code;
 	},
 };
