@@ -101,6 +101,22 @@ export class Recorder {
 	}
 }
 
+/**
+ * The file each `chunk` of a record names: a run's `file` events give its files their indexes, and a
+ * record may hold several runs (each starts with `start` and numbers its files from 0). Feed it the
+ * events in order; it returns a chunk's path (undefined for other events).
+ */
+export class ChunkPaths {
+	private readonly paths = new Map<number, string>();
+
+	see(e: { kind?: unknown; file?: unknown; path?: unknown }): string | undefined {
+		if (e.kind === 'start') this.paths.clear();
+		else if (e.kind === 'file' && typeof e.file === 'number' && typeof e.path === 'string') this.paths.set(e.file, e.path);
+		else if (e.kind === 'chunk' && typeof e.file === 'number') return this.paths.get(e.file);
+		return undefined;
+	}
+}
+
 // Root writes in the state directory: never through a symlink, never into a file someone else made.
 const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW;

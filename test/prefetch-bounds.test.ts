@@ -9,7 +9,7 @@ import path from 'node:path';
 import { claimBudget } from '../hooks/budget-ledger.js';
 import { canonicalPath, collapseByPath, unionRanges } from '../hooks/collapse.js';
 import { Plan, type Request } from '../hooks/plan.js';
-import { Recorder } from '../hooks/record.js';
+import { ChunkPaths, Recorder } from '../hooks/record.js';
 import { TokenBucket, type Clock } from '../hooks/token-bucket.js';
 import { REQUEST_CHARGE_BYTES } from '../hooks/engine.js';
 import { Hotness } from '../proto/image.js';
@@ -77,6 +77,22 @@ test('the record stops at its cap: per-file and per-request events are dropped a
 	assert.is(lines[lines.length - 1]!.kind, 'summary');
 	const chunks = lines.filter((l) => l.kind === 'chunk').length;
 	assert.is(lines[lines.length - 1]!.dropped, 1000 - chunks);
+});
+
+test('a record\'s requests name their file by index: ChunkPaths follows the file events, run by run', () => {
+	const paths = new ChunkPaths();
+	const names = [
+		{ kind: 'start' },
+		{ kind: 'file', file: 0, path: '/a' },
+		{ kind: 'file', file: 1, path: '/b' },
+		{ kind: 'chunk', file: 1 },
+		{ kind: 'chunk', file: 0 },
+		{ kind: 'start' }, // a second run in the same record numbers its files again
+		{ kind: 'file', file: 0, path: '/c' },
+		{ kind: 'chunk', file: 0 },
+		{ kind: 'chunk', file: 1 },
+	].map((e) => paths.see(e));
+	assert.equal(names, [undefined, undefined, undefined, '/b', '/a', undefined, undefined, '/c', undefined]);
 });
 
 test('the bandwidth cap bounds requests too: each costs at least 64 KiB of it; the IOPS cap counts requests', async () => {

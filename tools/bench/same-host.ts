@@ -7,6 +7,7 @@
 // `hotcache migrate` will start them.
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { ChunkPaths } from '../../hooks/record.js';
 import { builtFile, projectRoot } from '../project.js';
 import { runInRootfs, type RunResult } from '../testenv/run.js';
 import { createBlkioLink, type BlkioLink } from './blkio-link.js';
@@ -145,10 +146,13 @@ function prefetchedSpans(run: string): PageSpan[] | null {
 	const files = ['spans.jsonl', 'record.jsonl'].map((f) => path.join(run, f)).filter((f) => existsSync(f));
 	if (files.length === 0) return null;
 	const events = files.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
-	// Baseline spans carry no kind; hotcache's record says, per chunk, how many pages it fetched.
+	// Baseline spans carry no kind and name their file; hotcache's record says, per chunk, how many
+	// pages it fetched, and names the file by its index (ChunkPaths).
+	const chunkPaths = new ChunkPaths();
 	return events
-		.filter((e) => e.kind === undefined || (e.kind === 'chunk' && Number(e.fetched) > 0))
-		.map((e) => ({ path: String(e.path), start: Number(e.start), count: Number(e.count) }));
+		.map((e) => ({ e, chunkPath: chunkPaths.see(e) }))
+		.filter(({ e }) => e.kind === undefined || (e.kind === 'chunk' && Number(e.fetched) > 0))
+		.map(({ e, chunkPath }) => ({ path: String(e.kind === undefined ? e.path : chunkPath), start: Number(e.start), count: Number(e.count) }));
 }
 
 export class SameHostRunner implements VariantRunner {

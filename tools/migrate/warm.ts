@@ -6,7 +6,7 @@
 import type { HotcacheImage } from '../../proto/image.js';
 import type { Config } from '../../hooks/config.js';
 import { runPrefetch } from '../../hooks/prefetch.js';
-import { createExclusive, Recorder, type RecordEvent } from '../../hooks/record.js';
+import { ChunkPaths, createExclusive, Recorder, type RecordEvent } from '../../hooks/record.js';
 import { formatProcessId, self } from '../../hooks/process-identity.js';
 import { normalize, pageCount, plannedPages, subtractPages, type PagesByFile, type Span } from './plan-pages.js';
 
@@ -19,6 +19,7 @@ export interface WarmEvents {
 /** The engine's record, and in memory the pages its chunks left resident and the bytes they fetched. */
 class TrackingRecorder extends Recorder {
 	private readonly doneSpans = new Map<string, Span[]>();
+	private readonly paths = new ChunkPaths();
 	fetchedBytes = 0;
 
 	constructor(
@@ -31,12 +32,13 @@ class TrackingRecorder extends Recorder {
 
 	override event(e: RecordEvent): void {
 		super.event(e);
+		const path = this.paths.see(e);
 		if (e.kind !== 'chunk') return;
 		this.fetchedBytes += e.fetched * this.pageSize();
-		if (!e.error && e.resident + e.fetched >= e.count) {
-			const spans = this.doneSpans.get(e.path) ?? [];
+		if (path !== undefined && !e.error && e.resident + e.fetched >= e.count) {
+			const spans = this.doneSpans.get(path) ?? [];
 			spans.push({ start: e.start, count: e.count });
-			this.doneSpans.set(e.path, spans);
+			this.doneSpans.set(path, spans);
 		}
 	}
 
