@@ -27,11 +27,17 @@ const READING_MIN_PAGES_PER_S = 32;
 const MAX_GROWTH = 6;
 /** Against the bandwidth cap, a request costs at least this much: the cap bounds requests too. */
 export const REQUEST_CHARGE_BYTES = 64 << 10;
+/** A request of at least half its file's readahead cap is read sequentially (large folios; fetch.ts); smaller ones exactly (WILLNEED). */
+export function readsSequentially(req: Request, capPages: number): boolean {
+	return req.count * 2 >= capPages;
+}
 
 export interface EngineFile {
 	handle: SharedFd;
 	plan: PlanFile;
 	path: string;
+	/** Its length in pages when opened: no readahead reaches past it. */
+	sizePages: number;
 }
 
 export interface EngineEvents {
@@ -68,7 +74,8 @@ export function modelView(e: CostEstimate): ModelView {
 export class Engine {
 	readonly model: CostModel;
 	private readonly demand = new Demand();
-	private readonly inFlight = new Map<number, Request>();
+	/** Requests in flight, each with the pages after it where its readahead may reach (span). */
+	private readonly inFlight = new Map<number, { req: Request; readahead: number }>();
 	private readonly ownDone: Float64Array;
 	/** Per watched file: its baseline, its highest foreign count, its latest foreign rate, when it was sampled and is due again. */
 	private readonly watched: { file: number; base: number; max: number; rate: number; at: number; due: number }[] = [];
@@ -88,6 +95,14 @@ export class Engine {
 	/** Taken from the plan, waiting for room in flight. */
 	private pending: Request | null = null;
 	private inFlightPages = 0;
+	/** Budget pages held for what the readahead of requests in flight may bring past them. */
+	private reserved = 0;
+	/**
+	 * Per file, what the last sequential request's readahead brought past it: pages in [from, to) the
+	 * next request there finds resident, and counts as fetched (the prefetch brought them), not as
+	 * resident before the prefetch.
+	 */
+	private readonly ahead = new Map<number, { from: number; to: number; pages: number }>();
 
 	constructor(
 		private readonly plan: Plan,
@@ -163,8 +178,10 @@ export class Engine {
 					const pace = { ...decision.pace, chunkPages: grown, lowValue: lowValue && decision.pace.lowValue };
 					const next = this.pending ?? this.plan.next(pace, this.costView(estimate));
 					this.pending = null;
-					// A request that would take the pages in flight past the bound waits for a completion.
-					if (typeof next === 'object' && next && this.inFlight.size > 0 && this.inFlightPages + next.count > decision.inFlightPages * 2 ** Math.min(this.residentStreak, MAX_GROWTH)) {
+					// A request that would take the pages in flight past the bound waits for a completion; so
+					// does one that meets a request in flight on the pages it reads or its readahead may
+					// reach (each sequential request counts what its readahead brings: nobody else's).
+					if (typeof next === 'object' && next && this.inFlight.size > 0 && (this.inFlightPages + next.count > decision.inFlightPages * 2 ** Math.min(this.residentStreak, MAX_GROWTH) || this.meetsInFlight(next))) {
 						this.pending = next;
 						break;
 					}
@@ -177,8 +194,10 @@ export class Engine {
 						break;
 					}
 					lastWait = null;
-					if (this.budgetLeft <= 0) {
-						this.stopped = 'budget';
+					if (this.budgetLeft - this.reserved + this.prepaid(next) <= 0) {
+						// What requests in flight have reserved comes back when they complete.
+						if (this.reserved > 0) this.pending = next;
+						else this.stopped = 'budget';
 						break;
 					}
 					this.dispatch(next, decision.depth, pump);
@@ -193,6 +212,37 @@ export class Engine {
 			};
 			pump();
 		});
+	}
+
+	/**
+	 * How many pages after a request its readahead may reach: two caps (measured: up to one and a half)
+	 * for a sequential read, and for any read over pages an earlier one's readahead brought (they carry
+	 * its marker, which starts another window even on a forced read); 0 otherwise.
+	 */
+	private span(req: Request): number {
+		const f = this.files[req.file]!;
+		const cap = f.plan.capPages;
+		return readsSequentially(req, cap) || this.inAhead(req) ? Math.max(0, Math.min(2 * cap, f.sizePages - req.start - req.count)) : 0;
+	}
+
+	/** Pages of a request the budget has paid for already, as an earlier request's readahead (refunded when it completes). */
+	private prepaid(req: Request): number {
+		return this.inAhead(req) ? Math.min(req.count, this.ahead.get(req.file)!.pages) : 0;
+	}
+
+	/** Over pages the last readahead of its file brought past a request. */
+	private inAhead(req: Request): boolean {
+		const ahead = this.ahead.get(req.file);
+		return ahead !== undefined && req.start < ahead.to && req.start + req.count > ahead.from;
+	}
+
+	private meetsInFlight(req: Request): boolean {
+		const reach = (r: Request, ahead: number): number => r.start + r.count + ahead;
+		const mine = this.span(req);
+		for (const { req: other, readahead } of this.inFlight.values()) {
+			if (other.file === req.file && (mine > 0 || readahead > 0) && req.start < reach(other, readahead) && other.start < reach(req, mine)) return true;
+		}
+		return false;
 	}
 
 	private threadsFree(): number {
@@ -210,17 +260,28 @@ export class Engine {
 	}
 
 	private dispatch(req: Request, depth: number, pump: () => void): void {
-		if (req.count > this.budgetLeft) req = { ...req, count: this.budgetLeft };
+		const free = this.budgetLeft - this.reserved + this.prepaid(req);
+		if (req.count > free) req = { ...req, count: free };
+		// Where its readahead may reach is reserved too; without room for it, it is read exactly (where
+		// that still meets a marker, at most one window past the budget: counted, not reserved).
+		const span = this.span(req);
+		const fits = req.count + span <= free;
+		const reserve = fits ? span : 0;
+		const sequential = fits && readsSequentially(req, this.files[req.file]!.plan.capPages);
 		this.budgetLeft -= req.count;
+		this.reserved += reserve;
 		const seq = this.seq++;
-		this.inFlight.set(seq, req);
+		this.inFlight.set(seq, { req, readahead: span });
 		this.inFlightPages += req.count;
 		const ctx: FetchContext = { pageSize: this.o.pageSize, stallMs: this.o.stallMs, stuck: this.o.stuck, signal: this.o.signal, pay: (bytes) => this.pay(bytes) };
-		void fetchRequest(this.files[req.file]!.handle, req, ctx).then((r) => {
+		void fetchRequest(this.files[req.file]!.handle, req, ctx, { span, sequential }).then((r) => {
 			this.inFlight.delete(seq);
 			this.inFlightPages -= req.count;
+			// A stalled call may still bring its readahead: all it reserved is spent.
+			this.reserved -= reserve;
+			this.budgetLeft -= r.stalled ? reserve : r.readahead;
 			try {
-				this.completed(seq, r, depth);
+				this.completed(seq, r, depth, span);
 			} catch (error) {
 				this.failure ??= { error };
 			}
@@ -236,28 +297,59 @@ export class Engine {
 		return (needed) => this.bandwidthCap?.refund(charge - Math.max(needed, REQUEST_CHARGE_BYTES));
 	}
 
-	private completed(seq: number, r: RequestResult, depth: number): void {
-		const { req } = r;
-		this.ownDone[req.file] = this.ownDone[req.file]! + r.fetched;
+	private completed(seq: number, raw: RequestResult, depth: number, span: number): void {
+		const { req } = raw;
+		const brought = raw.fetched + raw.readahead;
+		const r = this.creditAhead(raw, span);
+		this.ownDone[req.file] = this.ownDone[req.file]! + brought;
 		const before = this.model.estimate();
-		this.model.observe({ bytes: r.fetched * this.o.pageSize, sentMs: r.sentMs, doneMs: r.doneMs }, depth, this.demand.quiet(r.doneMs));
+		this.model.observe({ bytes: brought * this.o.pageSize, sentMs: r.sentMs, doneMs: r.doneMs }, depth, this.demand.quiet(r.doneMs));
 		const after = this.model.estimate();
 		if (after.depth !== before.depth || after.probing !== before.probing) this.o.events.model(modelView(after));
 		const p = this.phases.get(req.phase) ?? { phase: req.phase, requests: 0, pages: 0, fetched: 0, bytes: 0, seconds: 0, rate: 0, from: r.sentMs, to: r.doneMs };
 		p.requests++;
 		p.pages += req.count;
 		p.fetched += r.fetched;
-		p.bytes += r.fetched * this.o.pageSize;
+		p.bytes += brought * this.o.pageSize;
 		p.from = Math.min(p.from, r.sentMs);
 		p.to = Math.max(p.to, r.doneMs);
 		this.phases.set(req.phase, p);
 		if (r.stalled) {
 			this.plan.drop(req.file);
 			this.o.events.stall(req.file, this.o.stallMs / 1000);
-		} else if (req.hot > 0 && r.fetched > 0 && !r.error) this.hotDone.push(req); // pages the process brought, it has read itself
+		} else if (req.hot > 0 && r.fetched > 0 && !r.error) {
+			// Pages the process brought, it has read itself. Pages an earlier request's readahead brought
+			// into this one, found all resident, were never read: the activation reads them twice.
+			this.hotDone.push(req);
+			if (raw.fetched === 0 && raw.bytesRead === 0) this.hotDone.push(req);
+		}
 		// Requests that find everything resident (the process read there first) grow, so the plan is passed over quickly.
 		this.residentStreak = r.fetched === 0 && !r.stalled && !r.error ? this.residentStreak + 1 : 0;
 		this.o.events.request(seq, r);
+	}
+
+	/**
+	 * A request's result with the pages an earlier request's readahead brought into it counted as
+	 * fetched; the budget, which paid for them as that readahead, gets back what this request paid again.
+	 */
+	private creditAhead(r: RequestResult, span: number): RequestResult {
+		const { req } = r;
+		const prior = this.ahead.get(req.file);
+		let out = r;
+		if (prior && req.start < prior.to && req.start + req.count > prior.from) {
+			const claimed = Math.min(prior.pages, r.resident);
+			prior.pages -= claimed;
+			this.budgetLeft += claimed; // spent once already, as that readahead
+			if (prior.pages <= 0) this.ahead.delete(req.file);
+			out = { ...r, resident: r.resident - claimed, fetched: r.fetched + claimed };
+		}
+		if (r.readahead > 0) {
+			// What is left of the earlier readahead's pages lies after this request, as its own do.
+			const end = req.start + req.count;
+			const left = this.ahead.get(req.file);
+			this.ahead.set(req.file, { from: end, to: Math.max(end + span, left?.to ?? 0), pages: r.readahead + (left && left.to > end ? left.pages : 0) });
+		}
+		return out;
 	}
 
 	/** Per phase: requests, pages, bytes brought and the rate over the phase's span. */
@@ -294,12 +386,13 @@ export class Engine {
 			longest = Math.max(longest, w.due - t0);
 			if (total === null) continue;
 			// Taken after the count: a request sent since is then in both (never in the count alone).
-			const flying = [...this.inFlight.entries()].filter(([, req]) => req.file === w.file);
+			const flying = [...this.inFlight.entries()].filter(([, f]) => f.req.file === w.file);
 			let ownFlying = 0;
-			for (const [seq, req] of flying) {
-				// All a request's range counts as the prefetch's while it is in flight (what was resident
-				// before it is not known yet): a sample then errs toward "not reading".
-				const now = await this.residentNow(w.file, req.start * this.o.pageSize, req.count * this.o.pageSize);
+			for (const [seq, { req, readahead }] of flying) {
+				// All a request's range (and where its readahead may reach) counts as the prefetch's while
+				// it is in flight (what was resident before it is not known yet): a sample then errs
+				// toward "not reading".
+				const now = await this.residentNow(w.file, req.start * this.o.pageSize, (req.count + readahead) * this.o.pageSize);
 				// Completed meanwhile: its pages are in ownDone now.
 				if (now !== null && this.inFlight.has(seq)) ownFlying += now;
 			}

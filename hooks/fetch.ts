@@ -1,7 +1,10 @@
 // One request on storage: pay the caps, then one native call counts what is already resident (a
-// fully resident request costs nothing more), brings the rest in and waits until it is there (one
-// large WILLNEED, then a splice to /dev/null that waits for every page without copying it), and
-// counts again. The call waits at most the stall timeout: past it the request is given up as stalled
+// fully resident request costs nothing more), brings the rest in and waits until it is there, and
+// counts again. A sparse request is one large WILLNEED, then a splice to /dev/null that waits for every
+// page without copying it: exactly its range, in 4 KiB folios. A sequential one (a long run) is spliced
+// from a new open file in normal readahead mode: the kernel's readahead reads it in large folios (cheaper
+// to read and to re-read) and reads on past its end, up to about one and a half readahead windows,
+// measured; those pages are counted (`readahead`) and paid for like the range. The call waits at most the stall timeout: past it the request is given up as stalled
 // (the call keeps the fd open and its thread until it returns; see stall-guard.ts).
 import type { Request } from './plan.js';
 import { native } from './native.js';
@@ -13,6 +16,8 @@ export interface RequestResult {
 	resident: number;
 	/** Pages it made resident. */
 	fetched: number;
+	/** Pages its readahead made resident past its range (within its span). */
+	readahead: number;
 	/** Bytes it read through. */
 	bytesRead: number;
 	/** When its read was sent and when it completed (performance.now() ms; equal when nothing was read). */
@@ -32,22 +37,29 @@ export interface FetchContext {
 	pay(bytes: number): Promise<(bytesRead: number) => void>;
 }
 
-export async function fetchRequest(handle: SharedFd, req: Request, ctx: FetchContext): Promise<RequestResult> {
+/** How to read: `sequential` or exactly; `span`: pages after the request where what its readahead brings is counted. */
+export interface ReadWay {
+	sequential: boolean;
+	span: number;
+}
+
+export async function fetchRequest(handle: SharedFd, req: Request, ctx: FetchContext, way: ReadWay): Promise<RequestResult> {
 	const offset = req.start * ctx.pageSize;
 	const length = req.count * ctx.pageSize;
-	const result: RequestResult = { req, resident: 0, fetched: 0, bytesRead: 0, sentMs: 0, doneMs: 0, stalled: false };
+	const result: RequestResult = { req, resident: 0, fetched: 0, readahead: 0, bytesRead: 0, sentMs: 0, doneMs: 0, stalled: false };
 	try {
 		const settle = await ctx.pay(length);
 		result.sentMs = result.doneMs = performance.now();
 		if (ctx.signal.aborted) return result;
-		const call = await ctx.stuck.within(handle.use((fd) => native().fetch(fd, offset, length)), ctx.stallMs, ctx.signal);
+		const call = await ctx.stuck.within(handle.use((fd) => native().fetch(fd, offset, length, false, way.span * ctx.pageSize, way.sequential)), ctx.stallMs, ctx.signal);
 		result.doneMs = performance.now();
 		if (!call.done) return { ...result, stalled: true };
-		const { before, after, bytes } = call.value;
-		settle((req.count - before) * ctx.pageSize);
+		const { before, after, bytes, beyond } = call.value;
+		settle((req.count - before + beyond) * ctx.pageSize);
 		result.resident = before;
-		result.bytesRead = bytes;
+		result.bytesRead = bytes + beyond * ctx.pageSize;
 		result.fetched = Math.max(0, after - before);
+		result.readahead = beyond;
 	} catch (err) {
 		result.error = (err as Error).message;
 		result.doneMs = performance.now();

@@ -47,9 +47,11 @@ export interface NativeAddon {
 	 * Counts the range's resident pages; unless all are, WILLNEED for the range, waits until all of it
 	 * is resident (spliced to /dev/null: no copy; pages are marked accessed as by a read), and counts
 	 * again. Offset page-aligned. `bytes`: read through (0 when all was resident). `again`: read the range
-	 * even when all of it is resident (a second read marks its pages accessed again).
+	 * even when all of it is resident (a second read marks its pages accessed again). `sequential`:
+	 * read it through a new open file of it in normal readahead mode instead (large folios). `beyond`:
+	 * the pages that became resident in the `span` bytes after the range during the call (readahead).
 	 */
-	fetch(fd: number, offset: number, length: number, again?: boolean): Promise<{ before: number; after: number; bytes: number }>;
+	fetch(fd: number, offset: number, length: number, again?: boolean, span?: number, sequential?: boolean): Promise<{ before: number; after: number; bytes: number; beyond: number }>;
 	/** _exit(2): ends the process now, without joining libuv's threads (one may be stuck in the kernel). */
 	exitNow(code: number): never;
 }

@@ -118,6 +118,28 @@ function count(counts: Counts, hotness: Hotness, pages: number): void {
  * past it. With `into`, the request grows `into` (which ends before cur.pos) instead. Null when no
  * planned page is taken.
  */
+/**
+ * A request cut by its chunk length ends on a multiple of this many pages (2 MiB with 4 KiB pages,
+ * x86's PMD size: the largest folio the page cache makes there): folios are aligned to their size, so
+ * no large folio is read by two requests, which would mark it accessed twice (activated) without the
+ * process ever reading it.
+ */
+export const CUT_ALIGN_PAGES = 512;
+
+/** Where a chunk starting at `start` is cut: at `start + chunk`, moved back to a CUT_ALIGN_PAGES boundary when the chunk is that long. */
+function cutAfter(start: number, chunk: number): number {
+	const cut = start + chunk;
+	const aligned = cut - (cut % CUT_ALIGN_PAGES);
+	return chunk >= CUT_ALIGN_PAGES && aligned > start ? aligned : cut;
+}
+
+/** takeFront's cut mirrored: where a chunk ending at `end` starts. */
+function cutBefore(end: number, chunk: number): number {
+	const cut = end - chunk;
+	const aligned = cut + ((CUT_ALIGN_PAGES - (cut % CUT_ALIGN_PAGES)) % CUT_ALIGN_PAGES);
+	return chunk >= CUT_ALIGN_PAGES && aligned < end ? aligned : cut;
+}
+
 function takeFront(file: number, f: PlanFile, inc: boolean, cur: Cursor, limit: number, gap: number, chunk: number, into?: Request): Request | null {
 	const c: Counts = into ? { hot: into.hot, warm: into.warm, resident: into.resident } : { hot: 0, warm: 0, resident: 0 };
 	let start = into ? into.start : -1;
@@ -131,8 +153,8 @@ function takeFront(file: number, f: PlanFile, inc: boolean, cur: Cursor, limit: 
 		if (s >= limit) break;
 		if (s >= rEnd || !isPlanned(r, inc)) continue;
 		if (start < 0) start = s;
-		else if (s - end > gap || s >= start + chunk) break;
-		const stop = Math.min(rEnd, start + chunk);
+		else if (s - end > gap || s >= cutAfter(start, chunk)) break;
+		const stop = Math.min(rEnd, cutAfter(start, chunk));
 		count(c, r.hotness, stop - s);
 		end = stop;
 		if (stop < rEnd) break; // cut by the chunk: the cursor stays in this range
@@ -163,8 +185,8 @@ function takeBack(file: number, f: PlanFile, inc: boolean, cur: Cursor, limit: n
 		if (e <= limit) break;
 		if (e <= rStart || !isPlanned(r, inc)) continue;
 		if (end < 0) end = e;
-		else if (start - e > gap || e <= end - chunk) break;
-		const fromPage = Math.max(rStart, end - chunk);
+		else if (start - e > gap || e <= cutBefore(end, chunk)) break;
+		const fromPage = Math.max(rStart, cutBefore(end, chunk));
 		count(c, r.hotness, e - fromPage);
 		start = fromPage;
 		if (fromPage > rStart) break;

@@ -149,7 +149,7 @@ export async function runPrefetch(req: PrefetchRequest): Promise<PrefetchSummary
 		const capBytes = readaheadCapBytes(opened.stat.dev, pageSize);
 		const fdPages = [...new Set(merged.fds.map((o) => Math.floor(o.offset / pageSize)))];
 		recorder.event({ kind: 'file', file, path: merged.path, resolver: opened.resolver, capBytes, fds: fdPages.length, fdPages: fdPages.slice(0, FD_PAGES_RECORDED), ...(opened.fuse ? { fuse: true } : {}) });
-		return { handle: new SharedFd(opened.fd, closeFd), path: merged.path, plan: { ranges: merged.ranges, fdPages, capPages: capBytes / pageSize, mapped: merged.mapped } };
+		return { handle: new SharedFd(opened.fd, closeFd), path: merged.path, sizePages: Math.ceil(Number(opened.stat.size) / pageSize), plan: { ranges: merged.ranges, fdPages, capPages: capBytes / pageSize, mapped: merged.mapped } };
 	});
 	try {
 		return await fetchAll(req, config, files, skipped, { pageSize, stallMs, stuck, threads });
@@ -200,7 +200,7 @@ async function fetchAll(req: PrefetchRequest, config: FullConfig, files: EngineF
 		totals.fetched += r.fetched;
 		totals.missing += Math.max(0, c.count - r.resident - r.fetched);
 		totals.bytesRead += r.bytesRead;
-		recorder.event({ kind: 'chunk', seq, file: c.file, start: c.start, count: c.count, phase: c.phase, resident: r.resident, fetched: r.fetched, ms: Math.round((r.doneMs - r.sentMs) * 1000) / 1000, ...(r.error ? { error: r.error } : {}), ...(r.stalled ? { error: 'stalled' } : {}) });
+		recorder.event({ kind: 'chunk', seq, file: c.file, start: c.start, count: c.count, phase: c.phase, resident: r.resident, fetched: r.fetched, ...(r.readahead > 0 ? { readahead: r.readahead } : {}), ms: Math.round((r.doneMs - r.sentMs) * 1000) / 1000, ...(r.error ? { error: r.error } : {}), ...(r.stalled ? { error: 'stalled' } : {}) });
 		req.onProgress?.(covered, planned);
 		const now = performance.now();
 		if (now - lastStatus >= STATUS_INTERVAL_MS) {

@@ -52,7 +52,7 @@ export type RecordEvent =
 	| { kind: 'skip'; path: string; reason: string }
 	| { kind: 'file'; file: number; path: string; resolver: string; capBytes: number; fds: number; fdPages: number[]; fuse?: boolean }
 	| { kind: 'budget'; budgetBytes: number; memAvailable: number | null; cgroupHeadroom: number | null; otherPrefetchers: number; otherBytes: number; plannedPages: number }
-	| { kind: 'chunk'; seq: number; file: number; start: number; count: number; phase: Phase; resident: number; fetched: number; ms: number; error?: string }
+	| { kind: 'chunk'; seq: number; file: number; start: number; count: number; phase: Phase; resident: number; fetched: number; readahead?: number; ms: number; error?: string }
 	| ({ kind: 'model' } & ModelView)
 	| { kind: 'reading'; reading: boolean; pagesPerSecond: number }
 	| { kind: 'stall'; file: number | null; path: string; op: 'open' | 'read'; seconds: number }

@@ -1,14 +1,26 @@
 // Bringing a range of a file into the page cache and waiting until it is there, in one pool job: count
-// the pages already resident (a fully resident range costs nothing more), POSIX_FADV_WILLNEED for the
-// whole range (one large read), then splice the range to /dev/null (sendfile), which waits for every
-// page without copying it and marks it accessed as a read would, and count again. A file system that
-// cannot splice is read with pread into a per-thread scratch buffer instead.
+// the pages already resident (a fully resident range costs nothing more), bring the rest in, and count
+// again. Two ways to bring it in:
+// - sparse: POSIX_FADV_WILLNEED for the whole range (one large read of exactly the range), then splice
+//   the range to /dev/null (sendfile), which waits for every page without copying it and marks it
+//   accessed as a read would. WILLNEED is a forced read (mm/readahead.c force_page_cache_ra): it fills
+//   the cache with 4 KiB folios, which cost the kernel per page to read and re-read;
+// - sequential (a long run): the file reopened for this call in normal readahead mode (its own fd is in
+//   POSIX_FADV_RANDOM mode, and readahead state is per open file, so concurrent calls must not share
+//   one) and the range spliced from it: the kernel's on-demand readahead reads it, in large folios, and
+//   ramps up past the range's end.
+// Either way the pages that appear in a `span` after the range during the call can be counted: a forced
+// read that meets a readahead marker an earlier sequential read left starts a readahead window too.
+// A file system that cannot splice is read with pread into a per-thread scratch buffer instead.
 #include "worker.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <fcntl.h>
 #include <memory>
 #include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace {
@@ -26,8 +38,9 @@ int DevNull()
 
 class FetchWorker : public PromiseWorker {
 public:
-	FetchWorker(Napi::Env env, int fd, int64_t offset, int64_t length, bool again)
-		: PromiseWorker(env, "hotcache:fetch"), fd_(fd), offset_(offset), length_(length), again_(again) {}
+	FetchWorker(Napi::Env env, int fd, int64_t offset, int64_t length, bool again, int64_t span, bool sequential)
+		: PromiseWorker(env, "hotcache:fetch"), fd_(fd), offset_(offset), length_(length), again_(again), span_(span),
+		  sequential_(sequential) {}
 
 	void Execute() override
 	{
@@ -41,9 +54,28 @@ public:
 		after_ = before_;
 		if (before_ >= (length_ + page - 1) / page && !again_)
 			return;
-		Read();
+		int64_t end = offset_ + length_, was = 0;
+		if (span_ > 0 && (was = CountResident(fd_, end, span_, &err)) < 0) {
+			Fail(err, "cachestat");
+			return;
+		}
+		int seq = sequential_ ? Reopen() : -1;
+		if (seq >= 0) {
+			Splice(seq, offset_, end);
+			close(seq);
+		} else {
+			Read();
+		}
 		if (err_ != 0)
 			return;
+		if (span_ > 0) {
+			int64_t now = CountResident(fd_, end, span_, &err);
+			if (now < 0) {
+				Fail(err, "cachestat");
+				return;
+			}
+			beyond_ = std::max<int64_t>(0, now - was);
+		}
 		after_ = CountResident(fd_, offset_, length_, &err);
 		if (after_ < 0)
 			Fail(err, "cachestat");
@@ -54,6 +86,7 @@ public:
 		out.Set("before", static_cast<double>(before_));
 		out.Set("after", static_cast<double>(after_));
 		out.Set("bytes", static_cast<double>(bytes_));
+		out.Set("beyond", static_cast<double>(beyond_));
 		return out;
 	}
 
@@ -64,6 +97,25 @@ private:
 		PromiseWorker::Fail(err, syscall);
 	}
 
+	// A new open file of the same inode, read-only, in the default (normal) readahead mode; -1 when it
+	// cannot be had (no /proc, or not the same file): the caller then reads the sparse way. O_NONBLOCK
+	// makes an open that would break a lease fail instead (none can be taken while fd_ is open).
+	int Reopen() const
+	{
+		char path[40];
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd_);
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		if (fd < 0)
+			return -1;
+		struct stat a, b;
+		if (fstat(fd_, &a) != 0 || fstat(fd, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino ||
+		    !S_ISREG(b.st_mode) || fcntl(fd, F_SETFL, 0) != 0) {
+			close(fd);
+			return -1;
+		}
+		return fd;
+	}
+
 	void Read()
 	{
 		int err = posix_fadvise(fd_, offset_, length_, POSIX_FADV_WILLNEED);
@@ -71,11 +123,15 @@ private:
 			Fail(err, "posix_fadvise");
 			return;
 		}
-		off_t pos = offset_;
-		int64_t end = offset_ + length_;
+		Splice(fd_, offset_, offset_ + length_);
+	}
+
+	// Reads [pos, end) of `fd` through the page cache without copying it where the file system splices.
+	void Splice(int fd, off_t pos, int64_t end)
+	{
 		int out = DevNull();
 		while (out >= 0 && pos < end) {
-			ssize_t n = sendfile(out, fd_, &pos, static_cast<size_t>(std::min(end - pos, kSpliceStep)));
+			ssize_t n = sendfile(out, fd, &pos, static_cast<size_t>(std::min(end - pos, kSpliceStep)));
 			if (n > 0) {
 				bytes_ += n;
 				continue;
@@ -90,14 +146,14 @@ private:
 			}
 			break; // this file system does not splice: read it
 		}
-		ReadRest(pos, end);
+		ReadRest(fd, pos, end);
 	}
 
-	void ReadRest(int64_t pos, int64_t end)
+	void ReadRest(int fd, int64_t pos, int64_t end)
 	{
 		thread_local std::unique_ptr<char[]> scratch(new char[kScratchBytes]);
 		while (pos < end) {
-			ssize_t n = pread(fd_, scratch.get(), static_cast<size_t>(std::min<int64_t>(end - pos, kScratchBytes)), pos);
+			ssize_t n = pread(fd, scratch.get(), static_cast<size_t>(std::min<int64_t>(end - pos, kScratchBytes)), pos);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {
@@ -114,13 +170,17 @@ private:
 	int fd_;
 	int64_t offset_, length_;
 	bool again_;
-	int64_t before_ = 0, after_ = 0, bytes_ = 0;
+	int64_t span_;
+	bool sequential_;
+	int64_t before_ = 0, after_ = 0, bytes_ = 0, beyond_ = 0;
 	int err_ = 0;
 };
 
-// fetch(fd, offset, length, again): Promise<{before, after, bytes}>: pages resident before and after,
-// bytes read through (none when all was resident, unless `again`: then the range is read anyway, which
-// marks its pages accessed a second time; less than length at the end of the file).
+// fetch(fd, offset, length, again, span, sequential): Promise<{before, after, bytes, beyond}>: pages
+// resident before and after, bytes read through (none when all was resident, unless `again`: then the
+// range is read anyway, which marks its pages accessed a second time; less than length at the end of
+// the file). `sequential` reads the range the sequential way (above); `beyond`: pages that became
+// resident in the `span` bytes after the range during the call (0 without a span).
 Napi::Value Fetch(const Napi::CallbackInfo &info)
 {
 	int fd;
@@ -128,7 +188,11 @@ Napi::Value Fetch(const Napi::CallbackInfo &info)
 	if (!ArgRange(info, INT64_C(1) << 53, true, &fd, &offset, &length))
 		return info.Env().Undefined();
 	bool again = info.Length() > 3 && info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
-	return Start<FetchWorker>(info.Env(), fd, offset, length, again);
+	int64_t span = 0;
+	if (info.Length() > 4 && !info[4].IsUndefined() && !ArgInt(info, 4, "span", 0, INT64_C(1) << 40, &span))
+		return info.Env().Undefined();
+	bool sequential = info.Length() > 5 && info[5].IsBoolean() && info[5].As<Napi::Boolean>().Value();
+	return Start<FetchWorker>(info.Env(), fd, offset, length, again, span, sequential);
 }
 
 // exitNow(code): ends the process at once, without exit handlers. libuv's handler joins its pool
