@@ -11,8 +11,10 @@ import { fetchRequest, type FetchContext, type RequestResult } from './fetch.js'
 import type { CostView, Phase, Plan, PlanFile, Request } from './plan.js';
 import type { ModelView, PhaseTotals } from './record.js';
 import { residentPages } from './residency.js';
-import type { SharedFd, StuckCalls } from './stall-guard.js';
+import { SharedFd, type StuckCalls } from './stall-guard.js';
 import { TokenBucket } from './token-bucket.js';
+import { native } from './native.js';
+import { closeFd } from './open-in-root.js';
 import { decide } from './yield-policy.js';
 
 /** How often the process's files are sampled. */
@@ -25,6 +27,8 @@ const READING_SHARE = 0.01;
 const READING_MIN_PAGES_PER_S = 32;
 /** A run of requests that found everything resident doubles the request size up to 2^MAX_GROWTH times. */
 const MAX_GROWTH = 6;
+/** Files with an open file of their own for sequential reads, at most (the others open one per request). */
+const SEQUENTIAL_FILES = 16;
 /** Against the bandwidth cap, a request costs at least this much: the cap bounds requests too. */
 export const REQUEST_CHARGE_BYTES = 64 << 10;
 /** A request of at least half its file's readahead cap is read sequentially (large folios; fetch.ts); smaller ones exactly (WILLNEED). */
@@ -75,7 +79,7 @@ export class Engine {
 	readonly model: CostModel;
 	private readonly demand = new Demand();
 	/** Requests in flight, each with the pages after it where its readahead may reach (span). */
-	private readonly inFlight = new Map<number, { req: Request; readahead: number }>();
+	private readonly inFlight = new Map<number, { req: Request; readahead: number; sequential: boolean }>();
 	private readonly ownDone: Float64Array;
 	/** Per watched file: its baseline, its highest foreign count, its latest foreign rate, when it was sampled and is due again. */
 	private readonly watched: { file: number; base: number; max: number; rate: number; at: number; due: number }[] = [];
@@ -103,6 +107,12 @@ export class Engine {
 	 * resident before the prefetch.
 	 */
 	private readonly ahead = new Map<number, { from: number; to: number; pages: number }>();
+	/**
+	 * Per file, its open file in normal readahead mode for sequential requests, opened at the first:
+	 * one readahead state for the file, so a request goes on where the previous one's readahead
+	 * stands (a new open file starts over with a window of 4 KiB folios). Closed by close().
+	 */
+	private readonly seqFds = new Map<number, Promise<SharedFd | null>>();
 
 	constructor(
 		private readonly plan: Plan,
@@ -239,8 +249,14 @@ export class Engine {
 	private meetsInFlight(req: Request): boolean {
 		const reach = (r: Request, ahead: number): number => r.start + r.count + ahead;
 		const mine = this.span(req);
-		for (const { req: other, readahead } of this.inFlight.values()) {
-			if (other.file === req.file && (mine > 0 || readahead > 0) && req.start < reach(other, readahead) && other.start < reach(req, mine)) return true;
+		// One sequential read of a file at a time: they share its open file, whose readahead state (and
+		// the kernel's note of the last folio read, which keeps a folio from being marked accessed
+		// at every splice into it) two interleaved reads would spoil.
+		const sequential = readsSequentially(req, this.files[req.file]!.plan.capPages);
+		for (const { req: other, readahead, sequential: both } of this.inFlight.values()) {
+			if (other.file !== req.file) continue;
+			if (sequential && both) return true;
+			if ((mine > 0 || readahead > 0) && req.start < reach(other, readahead) && other.start < reach(req, mine)) return true;
 		}
 		return false;
 	}
@@ -271,22 +287,50 @@ export class Engine {
 		this.budgetLeft -= req.count;
 		this.reserved += reserve;
 		const seq = this.seq++;
-		this.inFlight.set(seq, { req, readahead: span });
+		this.inFlight.set(seq, { req, readahead: span, sequential });
 		this.inFlightPages += req.count;
 		const ctx: FetchContext = { pageSize: this.o.pageSize, stallMs: this.o.stallMs, stuck: this.o.stuck, signal: this.o.signal, pay: (bytes) => this.pay(bytes) };
-		void fetchRequest(this.files[req.file]!.handle, req, ctx, { span, sequential }).then((r) => {
+		const fetched = (sequential ? this.sequentialFd(req.file) : Promise.resolve(null)).then((seqFd) => fetchRequest(this.files[req.file]!.handle, req, ctx, { span, sequential, seq: seqFd }));
+		void fetched.then((r) => {
 			this.inFlight.delete(seq);
 			this.inFlightPages -= req.count;
 			// A stalled call may still bring its readahead: all it reserved is spent.
 			this.reserved -= reserve;
 			this.budgetLeft -= r.stalled ? reserve : r.readahead;
 			try {
-				this.completed(seq, r, depth, span);
+				this.completed(seq, r, depth, span, sequential);
 			} catch (error) {
 				this.failure ??= { error };
 			}
 			pump();
 		});
+	}
+
+	/** The file's open file for sequential reads (null: none to be had; each request then opens its own). */
+	private sequentialFd(file: number): Promise<SharedFd | null> {
+		let seq = this.seqFds.get(file);
+		if (seq) return seq;
+		if (this.seqFds.size >= SEQUENTIAL_FILES) return Promise.resolve(null);
+		const { handle } = this.files[file]!;
+		const call = handle.use((fd) => native().reopen(fd));
+		seq = this.o.stuck
+			.within(call, this.o.stallMs, this.o.signal)
+			.then((r) => {
+				if (r.done) return new SharedFd(r.value, closeFd);
+				// Should it open after all, its fd is not ours to keep.
+				call.then(closeFd, () => {});
+				return null;
+			})
+			.catch(() => null);
+		this.seqFds.set(file, seq);
+		return seq;
+	}
+
+	/** Closes the files opened for sequential reads, each once no call uses it. */
+	async close(): Promise<void> {
+		const fds = await Promise.all(this.seqFds.values());
+		this.seqFds.clear();
+		await Promise.all(fds.map((fd) => fd?.release()));
 	}
 
 	/** Takes a request's full range from the caps; the refund gives back what it found resident. */
@@ -297,7 +341,7 @@ export class Engine {
 		return (needed) => this.bandwidthCap?.refund(charge - Math.max(needed, REQUEST_CHARGE_BYTES));
 	}
 
-	private completed(seq: number, raw: RequestResult, depth: number, span: number): void {
+	private completed(seq: number, raw: RequestResult, depth: number, span: number, sequential: boolean): void {
 		const { req } = raw;
 		const brought = raw.fetched + raw.readahead;
 		const r = this.creditAhead(raw, span);
@@ -319,9 +363,10 @@ export class Engine {
 			this.o.events.stall(req.file, this.o.stallMs / 1000);
 		} else if (req.hot > 0 && r.fetched > 0 && !r.error) {
 			// Pages the process brought, it has read itself. Pages an earlier request's readahead brought
-			// into this one, found all resident, were never read: the activation reads them twice.
+			// into this one, found all resident by an exact request, were never read: the activation
+			// reads them twice. (A sequential request reads through resident pages.)
 			this.hotDone.push(req);
-			if (raw.fetched === 0 && raw.bytesRead === 0) this.hotDone.push(req);
+			if (raw.fetched === 0 && !sequential) this.hotDone.push(req);
 		}
 		// Requests that find everything resident (the process read there first) grow, so the plan is passed over quickly.
 		this.residentStreak = r.fetched === 0 && !r.stalled && !r.error ? this.residentStreak + 1 : 0;

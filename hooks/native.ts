@@ -48,10 +48,12 @@ export interface NativeAddon {
 	 * is resident (spliced to /dev/null: no copy; pages are marked accessed as by a read), and counts
 	 * again. Offset page-aligned. `bytes`: read through (0 when all was resident). `again`: read the range
 	 * even when all of it is resident (a second read marks its pages accessed again). `sequential`:
-	 * read it through a new open file of it in normal readahead mode instead (large folios). `beyond`:
+	 * read it through `seqFd` (reopen), or a new open file of it, in normal readahead mode instead (large folios). `beyond`:
 	 * the pages that became resident in the `span` bytes after the range during the call (readahead).
 	 */
-	fetch(fd: number, offset: number, length: number, again?: boolean, span?: number, sequential?: boolean): Promise<{ before: number; after: number; bytes: number; beyond: number }>;
+	fetch(fd: number, offset: number, length: number, again?: boolean, span?: number, sequential?: boolean, seqFd?: number): Promise<{ before: number; after: number; bytes: number; beyond: number }>;
+	/** A new fd of the same regular file (checked), read-only, in normal readahead mode: `seqFd` for sequential fetches, which then share its readahead state. */
+	reopen(fd: number): Promise<number>;
 	/** _exit(2): ends the process now, without joining libuv's threads (one may be stuck in the kernel). */
 	exitNow(code: number): never;
 }

@@ -237,6 +237,7 @@ async function fetchAll(req: PrefetchRequest, config: FullConfig, files: EngineF
 		await engine.run(true);
 	} finally {
 		claim?.release();
+		await engine.close();
 	}
 
 	const phases = engine.phaseTotals();

@@ -5,10 +5,13 @@
 //   the range to /dev/null (sendfile), which waits for every page without copying it and marks it
 //   accessed as a read would. WILLNEED is a forced read (mm/readahead.c force_page_cache_ra): it fills
 //   the cache with 4 KiB folios, which cost the kernel per page to read and re-read;
-// - sequential (a long run): the file reopened for this call in normal readahead mode (its own fd is in
-//   POSIX_FADV_RANDOM mode, and readahead state is per open file, so concurrent calls must not share
-//   one) and the range spliced from it: the kernel's on-demand readahead reads it, in large folios, and
-//   ramps up past the range's end.
+// - sequential (a long run): the range read with pread into a per-thread buffer from another open file
+//   of it in normal readahead mode (its own fd is in POSIX_FADV_RANDOM mode): the caller's `seqFd`
+//   (reopen), whose readahead state carries on from one request to the next, or one opened for this
+//   call: the kernel's on-demand readahead reads it, in large folios, and ramps up past the range's
+//   end. Resident pages are read through too, so the readahead their marker asks for goes on. Not a
+//   splice: splicing a large folio in pipe-sized pieces marks it accessed at each piece (measured:
+//   the prefetched pages all landed on the active list), a read only once.
 // Either way the pages that appear in a `span` after the range during the call can be counted: a forced
 // read that meets a readahead marker an earlier sequential read left starts a readahead window too.
 // A file system that cannot splice is read with pread into a per-thread scratch buffer instead.
@@ -36,11 +39,36 @@ int DevNull()
 	return fd;
 }
 
+// A new open file of the inode `fd` reads, read-only, in the default (normal) readahead mode; -1 with
+// errno set when it cannot be had (no /proc, or not the same file: ESTALE). O_NONBLOCK makes an open
+// that would break a lease fail instead (none can be taken while `fd` is open).
+int Reopen(int fd)
+{
+	char path[40];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	int out = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (out < 0)
+		return -1;
+	struct stat a, b;
+	if (fstat(fd, &a) != 0 || fstat(out, &b) != 0 || fcntl(out, F_SETFL, 0) != 0) {
+		int err = errno;
+		close(out);
+		errno = err;
+		return -1;
+	}
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino || !S_ISREG(b.st_mode)) {
+		close(out);
+		errno = ESTALE;
+		return -1;
+	}
+	return out;
+}
+
 class FetchWorker : public PromiseWorker {
 public:
-	FetchWorker(Napi::Env env, int fd, int64_t offset, int64_t length, bool again, int64_t span, bool sequential)
+	FetchWorker(Napi::Env env, int fd, int64_t offset, int64_t length, bool again, int64_t span, bool sequential, int seqFd)
 		: PromiseWorker(env, "hotcache:fetch"), fd_(fd), offset_(offset), length_(length), again_(again), span_(span),
-		  sequential_(sequential) {}
+		  sequential_(sequential), seqFd_(seqFd) {}
 
 	void Execute() override
 	{
@@ -52,17 +80,19 @@ public:
 		}
 		long page = sysconf(_SC_PAGESIZE);
 		after_ = before_;
-		if (before_ >= (length_ + page - 1) / page && !again_)
+		// A sequential read goes through resident pages too: it carries the readahead on (their marker).
+		if (before_ >= (length_ + page - 1) / page && !again_ && !sequential_)
 			return;
 		int64_t end = offset_ + length_, was = 0;
 		if (span_ > 0 && (was = CountResident(fd_, end, span_, &err)) < 0) {
 			Fail(err, "cachestat");
 			return;
 		}
-		int seq = sequential_ ? Reopen() : -1;
+		int seq = !sequential_ ? -1 : seqFd_ >= 0 ? seqFd_ : Reopen(fd_);
 		if (seq >= 0) {
-			Splice(seq, offset_, end);
-			close(seq);
+			ReadRest(seq, offset_, end);
+			if (seq != seqFd_)
+				close(seq);
 		} else {
 			Read();
 		}
@@ -95,25 +125,6 @@ private:
 	{
 		err_ = err;
 		PromiseWorker::Fail(err, syscall);
-	}
-
-	// A new open file of the same inode, read-only, in the default (normal) readahead mode; -1 when it
-	// cannot be had (no /proc, or not the same file): the caller then reads the sparse way. O_NONBLOCK
-	// makes an open that would break a lease fail instead (none can be taken while fd_ is open).
-	int Reopen() const
-	{
-		char path[40];
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd_);
-		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-		if (fd < 0)
-			return -1;
-		struct stat a, b;
-		if (fstat(fd_, &a) != 0 || fstat(fd, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino ||
-		    !S_ISREG(b.st_mode) || fcntl(fd, F_SETFL, 0) != 0) {
-			close(fd);
-			return -1;
-		}
-		return fd;
 	}
 
 	void Read()
@@ -172,6 +183,7 @@ private:
 	bool again_;
 	int64_t span_;
 	bool sequential_;
+	int seqFd_;
 	int64_t before_ = 0, after_ = 0, bytes_ = 0, beyond_ = 0;
 	int err_ = 0;
 };
@@ -192,7 +204,36 @@ Napi::Value Fetch(const Napi::CallbackInfo &info)
 	if (info.Length() > 4 && !info[4].IsUndefined() && !ArgInt(info, 4, "span", 0, INT64_C(1) << 40, &span))
 		return info.Env().Undefined();
 	bool sequential = info.Length() > 5 && info[5].IsBoolean() && info[5].As<Napi::Boolean>().Value();
-	return Start<FetchWorker>(info.Env(), fd, offset, length, again, span, sequential);
+	int64_t seqFd = -1;
+	if (info.Length() > 6 && !info[6].IsUndefined() && !ArgInt(info, 6, "seqFd", -1, INT32_MAX, &seqFd))
+		return info.Env().Undefined();
+	return Start<FetchWorker>(info.Env(), fd, offset, length, again, span, sequential, static_cast<int>(seqFd));
+}
+
+class ReopenWorker : public PromiseWorker {
+public:
+	ReopenWorker(Napi::Env env, int fd) : PromiseWorker(env, "hotcache:reopen"), fd_(fd) {}
+
+	void Execute() override
+	{
+		out_ = Reopen(fd_);
+		if (out_ < 0)
+			Fail(errno, "open");
+	}
+	Napi::Value Result() override { return Napi::Number::New(Env(), out_); }
+
+private:
+	int fd_;
+	int out_ = -1;
+};
+
+// reopen(fd): Promise<number>: a new fd of the same regular file, read-only, in normal readahead mode.
+Napi::Value ReopenCall(const Napi::CallbackInfo &info)
+{
+	int64_t fd;
+	if (!ArgInt(info, 0, "fd", 0, INT32_MAX, &fd))
+		return info.Env().Undefined();
+	return Start<ReopenWorker>(info.Env(), static_cast<int>(fd));
 }
 
 // exitNow(code): ends the process at once, without exit handlers. libuv's handler joins its pool
@@ -211,5 +252,6 @@ Napi::Value ExitNow(const Napi::CallbackInfo &info)
 void InitFetch(Napi::Env env, Napi::Object exports)
 {
 	exports.Set("fetch", Napi::Function::New(env, Fetch, "fetch"));
+	exports.Set("reopen", Napi::Function::New(env, ReopenCall, "reopen"));
 	exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
 }
