@@ -250,8 +250,8 @@ export class Engine {
 		const reach = (r: Request, ahead: number): number => r.start + r.count + ahead;
 		const mine = this.span(req);
 		// One sequential read of a file at a time: they share its open file, whose readahead state (and
-		// the kernel's note of the last folio read, which keeps a folio from being marked accessed
-		// at every splice into it) two interleaved reads would spoil.
+		// its last read position, by which the kernel marks a large folio accessed once per pass, not
+		// at every read into it) two interleaved reads would spoil.
 		const sequential = readsSequentially(req, this.files[req.file]!.plan.capPages);
 		for (const { req: other, readahead, sequential: both } of this.inFlight.values()) {
 			if (other.file !== req.file) continue;
