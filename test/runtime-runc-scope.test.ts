@@ -10,6 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ChunkPaths } from '../hooks/record.js';
 import { decodeImage, pageCounts, type HotcacheImage } from '../proto/image.js';
 import { cyclerTool, evict, lostPages, PAGE, residentAgain, residentEnough, testUnless, writeFile } from './support.js';
 import { makeWorkload, runRuntime, runtimesSkip, writeOciBundle } from './runtimes-support.js';
@@ -78,7 +79,10 @@ runc kill "$T" KILL; sleep 0.3; runc delete -f "$T"
 	assert.match(restore.status, /^hotcache: prefetch done: [1-9]\d* pages fetched/, restore.status);
 	const planned = restore.record.filter((e) => e.kind === 'file').map((e) => String(e.path));
 	// The cycler sleeps ten minutes between rounds: what came back, the prefetcher fetched.
-	const fetchedOf = (name: string) => restore.record.filter((e) => e.kind === 'chunk' && e.path === name).reduce((n, e) => n + Number(e.fetched), 0);
+	// A chunk names its file by index (the record's file events); ChunkPaths follows them.
+	const chunkPaths = new ChunkPaths();
+	const chunks = restore.record.map((e) => ({ e, path: chunkPaths.see(e) }));
+	const fetchedOf = (name: string) => chunks.filter(({ e, path }) => e.kind === 'chunk' && path === name).reduce((n, { e }) => n + Number(e.fetched), 0);
 	for (const name of ['/f1', '/f2', '/data/f3']) {
 		assert.ok(planned.includes(name), `${name} was planned: ${JSON.stringify(planned)}`);
 		assert.ok(fetchedOf(name) >= PAGES - lostPages(PAGES), `${name}: the prefetcher fetched ${fetchedOf(name)} of ${PAGES} pages`);
