@@ -252,11 +252,15 @@ class Agent {
 		return status;
 	}
 
-	/** Stops the prefetch and removes what was received (the record and status stay, for the operator). */
+	/**
+	 * Removes what was received, then stops the prefetch (the record and status stay, for the operator).
+	 * The images go first: the prefetch's last reads may take seconds on a slow link, and the source
+	 * kills an agent that outlives its wait.
+	 */
 	private async abandon(): Promise<void> {
-		await this.warmer.stop('the migration was abandoned');
 		this.writer.abort();
 		rmSync(this.imagesDir, { recursive: true, force: true });
+		await this.warmer.stop('the migration was abandoned');
 	}
 }
 
