@@ -6,7 +6,7 @@ import { DestinationError, defaultAgent, parseDestination } from '../../migrate/
 import { MigrateError, Migration } from '../../migrate/source.js';
 import { PiecesError } from '../../migrate/criu.js';
 import { MigrationDirError } from '../../migrate/migration-dir.js';
-import { silentUi, terminalUi } from '../../migrate/progress.js';
+import { eventsUi, silentUi, terminalUi } from '../../migrate/progress.js';
 import { WARM_MODES, type Warm } from '../../migrate/protocol.js';
 import { isScope, SCOPES } from '../../migrate/scope.js';
 import { summaryText } from '../../migrate/summary.js';
@@ -26,7 +26,7 @@ export const migrateCommand: Command = {
 	summary: 'move a running process to a host that shares its storage, its page cache warmed first',
 	usage:
 		'hotcache migrate --pid PID --to ssh:[user@]host[:port]|exec:COMMAND [--warm precopy|freeze|restore|off] ' +
-		'[--scope auto|tree|cgroup] [--images-dir DIR] [--precopy-timeout S] [--link-mbps N] [--agent COMMAND] [--json] [-- criu dump options]',
+		'[--scope auto|tree|cgroup] [--images-dir DIR] [--precopy-timeout S] [--link-mbps N] [--agent COMMAND] [--json] [--events] [-- criu dump options]',
 	async run(argv) {
 		const split = argv.indexOf('--');
 		const args = split < 0 ? argv : argv.slice(0, split);
@@ -44,6 +44,7 @@ export const migrateCommand: Command = {
 				'link-mbps': { type: 'string' },
 				agent: { type: 'string' },
 				json: { type: 'boolean' },
+				events: { type: 'boolean' },
 			},
 		});
 		if (!values.pid || !/^[1-9]\d{0,9}$/.test(values.pid)) throw new UsageError('--pid PID is required');
@@ -84,7 +85,7 @@ export const migrateCommand: Command = {
 				scope: values.scope !== undefined && isScope(values.scope) ? values.scope : null,
 				criuDumpArgs,
 				signal: controller.signal,
-				ui: process.stderr.isTTY && !json ? terminalUi(process.stderr) : silentUi,
+				ui: values.events ? eventsUi(process.stderr) : process.stderr.isTTY && !json ? terminalUi(process.stderr) : silentUi,
 			});
 			const summary = await migration.run();
 			process.stdout.write(json ? JSON.stringify(summary) + '\n' : summaryText(summary) + '\n');
