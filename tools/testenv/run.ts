@@ -22,6 +22,8 @@ export interface RunOptions {
 	overlay?: string;
 	/** The host's cgroup hierarchies under /sys/fs/cgroup, for container runtimes. */
 	hostCgroups?: boolean;
+	/** The run's stderr goes to ours as it comes (a progress display) instead of into the result. */
+	passStderr?: boolean;
 }
 
 export interface RunResult {
@@ -119,13 +121,13 @@ export function runInRootfs(rootfs: string, script: string, opts: RunOptions = {
 	};
 	const args = ['-m', '-p', '-f', '--propagation', 'private', '--kill-child', '--', '/bin/sh', '-c', ENTER, 'enter', rootfs, projectRoot, binds.join('\n'), script, opts.overlay ?? '', opts.hostCgroups ? '1' : '0'];
 	return new Promise((resolve, reject) => {
-		const child = spawn('unshare', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn('unshare', args, { env, stdio: ['ignore', 'pipe', opts.passStderr ? 'inherit' : 'pipe'] });
 		live.add(child);
 		let stdout = '';
 		let stderr = '';
 		let timedOut = false;
-		child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-		child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+		child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+		child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
 		// unshare --kill-child turns our SIGKILL of it into the death of the namespace's pid 1, and so of all.
 		const timer = setTimeout(() => {
 			timedOut = true;
