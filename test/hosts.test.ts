@@ -12,11 +12,15 @@ import { runOnHosts } from './hosts-support.js';
 const hosts = suite('emulated hosts');
 const FILE_BYTES = 8 << 20;
 const PAGES = FILE_BYTES / 4096;
+/** Each host's link: slow enough that reading the file takes seconds, so the limit shows in its time. */
+const READ_BPS = 4_000_000;
 const value = (text: string, name: string): string | undefined => new RegExp(`^${name}=(.*)$`, 'm').exec(text)?.[1];
 
-testUnless(skipReason(), hosts, 'a file read on the source stays cold on the destination, each read counted on its own device, local directories apart', async () => {
+testUnless(skipReason(), hosts, 'a file read on the source stays cold on the destination, its read held to the link\'s rate, each read counted on its own device, local directories apart', async () => {
 	const script = `
+start=$(date +%s%N)
 dd if="$SHARED/data" of=/dev/null bs=1M 2>/dev/null
+echo "read-ns=$(( $(date +%s%N) - start ))"
 echo "source=$(h resident "$SHARED/data")"
 echo "destination=$(on_dest node "$W/helper.mjs" resident "$SHARED/data")"
 echo mine >/run/hc-local/file
@@ -26,13 +30,16 @@ echo "dest-device-read=$(awk -v d="$HOSTS_DEST_DEVICE" '$1 == d && $2 == "Read" 
 echo "limit=$(cat "$HOSTS_CGROUP/blkio.throttle.read_bps_device" | tr '\\n' ' ')"
 echo "HOSTS_SOURCE_DEVICE=$HOSTS_SOURCE_DEVICE HOSTS_DEST_DEVICE=$HOSTS_DEST_DEVICE"
 `;
-	const seen = await runOnHosts('hosts', { files: { data: FILE_BYTES }, readBps: 200_000_000, local: ['/run/hc-local'] }, script, (run) => {
+	const seen = await runOnHosts('hosts', { files: { data: FILE_BYTES }, readBps: READ_BPS, local: ['/run/hc-local'] }, script, (run) => {
 		const storage = path.join(run.work, 'storage.img');
 		return { ...run, loops: execFileSync('losetup', ['-j', storage], { encoding: 'utf8' }).trim(), cgroupLeft: existsSync(`/sys/fs/cgroup/blkio/${run.name}`) };
 	});
 	const { out, result } = seen;
 	assert.is(result.code, 0, out);
 	assert.is(Number(value(out, 'source')), PAGES, `the source read the whole file:\n${out}`);
+	// A lower bound only (a busy machine reads slower, never faster): the throttle really holds reads back.
+	const seconds = Number(value(out, 'read-ns')) / 1e9;
+	assert.ok(seconds >= (0.8 * FILE_BYTES) / READ_BPS, `${FILE_BYTES} bytes at most ${READ_BPS} B/s took only ${seconds} s:\n${out}`);
 	assert.is(Number(value(out, 'destination')), 0, `the destination's cache stays cold:\n${out}`);
 	assert.is(Number(value(out, 'dest-sees-local')), 0, `the destination has its own local directory:\n${out}`);
 	assert.ok(Number(value(out, 'source-device-read')) >= FILE_BYTES, `the group counts the source's reads on its device:\n${out}`);
@@ -40,7 +47,7 @@ echo "HOSTS_SOURCE_DEVICE=$HOSTS_SOURCE_DEVICE HOSTS_DEST_DEVICE=$HOSTS_DEST_DEV
 	assert.ok(Number(value(out, 'dest-device-read') || 0) < 64 << 10, `the destination's device read no data:\n${out}`);
 	const src = /HOSTS_SOURCE_DEVICE=(\S+) HOSTS_DEST_DEVICE=(\S+)/.exec(out);
 	assert.ok(src && src[1] !== src[2], `two devices:\n${out}`);
-	assert.match(value(out, 'limit') ?? '', new RegExp(`${src![1]} 200000000 .*${src![2]} 200000000|${src![2]} 200000000 .*${src![1]} 200000000`));
+	assert.match(value(out, 'limit') ?? '', new RegExp(`${src![1]} ${READ_BPS} .*${src![2]} ${READ_BPS}|${src![2]} ${READ_BPS} .*${src![1]} ${READ_BPS}`));
 	assert.is(seen.loops, '', 'no loop device is left attached to the storage');
 	assert.not.ok(seen.cgroupLeft, 'the blkio group is gone');
 });
