@@ -68,8 +68,9 @@ t('metrics of a migrated run against no migration: amount, downtime, back to 90%
 	const ref = reference([900 * MB, 1000 * MB, 1100 * MB], 10)!;
 	assert.is(ref.amount, 1000 * MB);
 	assert.is(ref.perSecond, 100 * MB);
-	const m = runMetrics({ timeline: tl, measure: 'bytes', window: { from: 0, to: 10 }, freeze: 4, resume: 5, prefetchedNeverRead: 12 }, ref);
+	const m = runMetrics({ timeline: tl, measure: 'bytes', window: { from: 0, to: 10 }, askedAt: 3, freeze: 4, resume: 5, prefetchedNeverRead: 12 }, ref);
 	close(m.amount, 820 * MB, 'amount');
+	close(m.sinceAsked, 520 * MB, 'since asked');
 	close(m.afterResume!, 420 * MB, 'after resume');
 	close(m.downtime!, 1, 'downtime');
 	close(m.recovery!, 1, 'back to 90%');
@@ -81,7 +82,8 @@ t('a run that never gets back to 90% in the window: Infinity; no migration: no d
 	const slow: Timeline = Array.from({ length: 101 }, (_, i) => ({ t: i / 10, bytes: (i / 10) * 50 * MB, ops: 0 }));
 	assert.is(recoveryTime(slow, 'bytes', 2, 10, 100 * MB), Infinity);
 	const flat: Timeline = Array.from({ length: 101 }, (_, i) => ({ t: i / 10, bytes: (i / 10) * 100 * MB, ops: 0 }));
-	const m = runMetrics({ timeline: flat, measure: 'bytes', window: { from: 0, to: 10 }, freeze: null, resume: null, prefetchedNeverRead: 0 }, reference([1000 * MB], 10));
+	const m = runMetrics({ timeline: flat, measure: 'bytes', window: { from: 0, to: 10 }, askedAt: 3, freeze: null, resume: null, prefetchedNeverRead: 0 }, reference([1000 * MB], 10));
+	close(m.sinceAsked, 700 * MB, 'since asked, without migration');
 	assert.is(m.downtime, null);
 	assert.is(m.recovery, null);
 	assert.is(m.afterResume, null);
@@ -103,8 +105,8 @@ t('prefetched and never read: each page once, untracked pages left out', () => {
 const p = suite('bench: plan, progress, summaries, tables');
 
 p('the plan interleaves the variants run by run and rotates their order', () => {
-	const s: BenchSettings = { ...QUICK, workloads: ['reread', 'scatter'], runs: 3, otherRuns: 1 };
-	const plan = runPlan(s, ['none', 'off', 'freeze']);
+	const s: BenchSettings = { ...QUICK, workloads: ['reread', 'scatter'], variants: ['none', 'off', 'freeze'], runs: 3, otherRuns: 1 };
+	const plan = runPlan(s);
 	assert.equal(plan.slice(0, 6).map((r) => `${r.workload}:${r.variant}:${r.index}`), ['reread:none:0', 'reread:off:0', 'reread:freeze:0', 'scatter:none:0', 'scatter:off:0', 'scatter:freeze:0']);
 	assert.equal(plan.slice(6, 9).map((r) => r.variant), ['off', 'freeze', 'none']);
 	assert.is(plan.length, 3 * 3 + 3);
@@ -125,7 +127,7 @@ p('the progress line: runs done, the current run, the time left from the mean ru
 });
 
 p('summaries: spreads per variant and the medians against CRIU alone and no migration', () => {
-	const m = (amount: number) => ({ amount, afterResume: null, downtime: 1, recovery: Infinity, secondsLost: 2, prefetchedNeverRead: null });
+	const m = (amount: number) => ({ amount, sinceAsked: amount / 2, afterResume: null, downtime: 1, recovery: Infinity, secondsLost: 2, prefetchedNeverRead: null });
 	const runs = [
 		...[10, 12, 11].map((a) => ({ workload: 'reread' as const, variant: 'off' as const, measure: 'bytes' as const, metrics: m(a) })),
 		...[30, 36].map((a) => ({ workload: 'reread' as const, variant: 'freeze' as const, measure: 'bytes' as const, metrics: m(a) })),
@@ -137,6 +139,7 @@ p('summaries: spreads per variant and the medians against CRIU alone and no migr
 	assert.is(freeze.amount.median, 33);
 	assert.is(freeze.vsCriu, 3);
 	assert.is(freeze.vsNone, 0.33);
+	assert.is(freeze.sinceAskedVsCriu, 3);
 	assert.is(freeze.recovery!.median, Infinity);
 	assert.is(freeze.prefetchedNeverRead, null);
 });
@@ -159,17 +162,20 @@ p('a known result: judged against its runs without migration, and written as JSO
 	assert.is(summaryCsv(r).trim().split('\n').length, 1 + r.summaries.length);
 	assert.is(timelinesCsv(r).trim().split('\n').length, 1 + r.runs.reduce((n, x) => n + x.timeline.length, 0));
 	const md = markdownReport(r);
-	assert.match(md, /\| variant \| runs \| data read \| vs CRIU alone \| vs no migration \| downtime \| back to 90% \| seconds lost \| prefetched, never read \|/);
-	assert.match(md, /\| CRIU alone \| 2 \| 820 MB \(mean 820 MB, sd 0 kB\) \| 1\.00x \| 0\.82x \| 1\.00 s/);
-	assert.match(md, /--warm precopy: waits for/);
+	assert.match(md, /\| variant \| runs \| data read \| vs CRIU alone \| vs no migration \| since the request \| vs CRIU alone \| downtime \| back to 90% \| seconds lost \| prefetched, never read \|/);
+	// From the request (4 s) on: nothing while frozen, 20 MB until 6 s, 400 MB after; 600 MB without migration.
+	assert.match(md, /\| CRIU alone \| 2 \| 820 MB \(mean 820 MB, sd 0 kB\) \| 1\.00x \| 0\.82x \| 420 MB \(mean 420 MB, sd 0 kB\) \| 1\.00x \| 1\.00 s/);
+	assert.match(md, /\| no migration \| 2 \| 1\.0 GB \(mean 1\.0 GB, sd 0 kB\) \| 1\.22x \| 1\.00x \| 600 MB \(mean 600 MB, sd 0 kB\) \| 1\.43x \|/);
+	assert.match(md, /- reread \/ oracle, at restore: reread has no hot set known page by page/);
 	assert.match(md, /storage link per host: 117\.0 MB\/s/);
 });
 
-p('the demo table: downtime, data read after the move, back to full speed, seconds lost', () => {
+p('the demo table: downtime, data read from the request on, back to full speed, seconds lost; no migration first', () => {
 	const table = demoTable(knownResult()).split('\n');
-	assert.match(table[0]!, /downtime\s+read after the move\s+back to full speed\s+seconds lost/);
-	assert.match(table[1]!, /^CRIU alone\s+1\.00 s\s+420 MB\s+1\.00 s\s+1\.80 s$/);
-	assert.match(table[2]!, /^--warm precopy\s+not run/);
+	assert.match(table[0]!, /downtime\s+read after the request\s+back to full speed\s+seconds lost/);
+	assert.match(table[1]!, /^no migration\s+-\s+600 MB\s+-\s+0\.00 s$/);
+	assert.match(table[2]!, /^CRIU alone\s+1\.00 s\s+420 MB\s+1\.00 s\s+1\.80 s$/);
+	assert.match(table[3]!, /^--warm precopy\s+not run/);
 });
 
 p('the SQLite shell\'s own time stamps are read from its output', () => {

@@ -16,7 +16,8 @@ import { CaptureNotice, parseNotice } from '../tools/migrate/capture-notice.js';
 import { encodeFrame, FrameDecoder, FrameError, MAX_FRAME_BYTES } from '../tools/migrate/framing.js';
 import { ImageWriter, ImagesError, linkPace, sendImages } from '../tools/migrate/images.js';
 import { pageCount, plannedPages, subtractPages, subtractRanges } from '../tools/migrate/plan-pages.js';
-import { terminalUi } from '../tools/migrate/progress.js';
+import { eventsUi, terminalUi } from '../tools/migrate/progress.js';
+import { parseEvent } from '../tools/bench/migration.js';
 import { MAX_TIMEOUT_S, MIN_TIMEOUT_S, precopyTimeoutS, workingSetMoved } from '../tools/migrate/precopy-policy.js';
 import { captureArgs } from '../tools/migrate/precopy.js';
 import { parseFromAgent, parseToAgent, ProtocolError, type FromAgent, type ToAgent } from '../tools/migrate/protocol.js';
@@ -250,6 +251,22 @@ parts('the terminal shows each phase on a line and a bar with bytes and rate whe
 	ui.note('a note');
 	ui.phase('freeze');
 	assert.is(text, 'hotcache migrate: warm-up\n\r  warm-up [############............] 50.0/100.0 MB  117.0 MB/s\x1b[K\nhotcache migrate: a note\nhotcache migrate: freeze\n');
+});
+
+parts('--events: one JSON line per phase and note as it happens, which the benchmark reads back; other lines are not events', () => {
+	let text = '';
+	const ui = eventsUi({ write: (s: string) => ((text += s), true) } as unknown as NodeJS.WriteStream);
+	ui.phase('freeze');
+	ui.progress('warm-up', 1, 2, 3);
+	ui.note('a note');
+	const lines = text.trim().split('\n');
+	assert.is(lines.length, 2, 'a progress tick is no event');
+	const freeze = parseEvent(lines[0]!);
+	assert.is(freeze?.phase, 'freeze');
+	assert.ok(Math.abs(freeze!.atMs - Date.now()) < 60_000, `wall-clock ms: ${freeze?.atMs}`);
+	assert.is(parseEvent(lines[1]!), null);
+	assert.is(JSON.parse(lines[1]!).note, 'a note');
+	assert.is(parseEvent('hotcache migrate: freeze'), null);
 });
 
 parts('the plugin\'s notice: one line on a unix socket', async () => {

@@ -1,44 +1,32 @@
-// The two prefetchers the benchmark compares hotcache with, as their users run them: one thread of
-// pread over a list of pages, in file order, nothing more. `all`: every page resident at the dump (what
-// a vmtouch or pgfincore user replays at restore); `hot`: the hot pages (the seed study's method,
-// started at the freeze). The list comes from the dump's hotcache.img. Every span read is appended to
-// the output as a JSON line (a PageSpan) as soon as it is read, so a run that ends first still tells
-// what was prefetched.
+// The outside prefetchers the benchmark compares hotcache with, as their users run them: one thread
+// of pread over a list of pages, in the list's order (file order), nothing more. Started early on the
+// destination with its list loaded, it says "ready" and waits for one line on stdin, the go (sent at
+// the freeze or at the restore); each span it has read is appended to OUT as a JSON line (a PageSpan)
+// at once, so a run that ends first still tells what was prefetched. Its input closing without a go
+// ends it.
 //
-//   node dist/tools/bench/baseline-prefetch.js IMAGE_DIR all|hot OUT
+//   node dist/tools/bench/baseline-prefetch.js LIST.json OUT      (LIST: a BaselineList)
 import { appendFileSync, closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import path from 'node:path';
-import { decodeImage, Hotness, IMAGE_FILE, type HotcacheImage } from '../../proto/image.js';
+import { createInterface } from 'node:readline';
 import type { PageSpan } from './metrics.js';
 
-type Selection = 'all' | 'hot';
+/** What the prefetcher reads: spans of pages of `pageSize` bytes, in this order. */
+export interface BaselineList {
+	pageSize: number;
+	spans: PageSpan[];
+}
 
 /** Largest single read: a span longer than this is read in pieces of it. */
 const PIECE = 1 << 20;
 
-/** The selected pages of each file as maximal runs of consecutive pages, in file order. */
-function spansToRead(image: HotcacheImage, selection: Selection): PageSpan[] {
-	const out: PageSpan[] = [];
-	for (const file of image.files) {
-		const ranges = file.ranges.filter((r) => selection === 'all' || r.hotness === Hotness.Hot).sort((a, b) => a.start - b.start);
-		for (const r of ranges) {
-			const last = out[out.length - 1];
-			if (last && last.path === file.path && last.start + last.count >= r.start) {
-				last.count = Math.max(last.count, r.start + r.count - last.start);
-			} else out.push({ path: file.path, start: r.start, count: r.count });
-		}
-	}
-	return out;
-}
-
-function readSpans(spans: PageSpan[], pageSize: number, out: string): void {
+function readSpans({ pageSize, spans }: BaselineList, out: string): void {
 	const buf = Buffer.alloc(PIECE);
 	for (const span of spans) {
 		let fd: number;
 		try {
 			fd = openSync(span.path, 'r');
 		} catch {
-			continue; // Gone or unreadable: a prefetcher skips it, as hotcache's does.
+			continue; // Gone or unreadable: a prefetcher skips it.
 		}
 		try {
 			const end = (span.start + span.count) * pageSize;
@@ -52,15 +40,19 @@ function readSpans(spans: PageSpan[], pageSize: number, out: string): void {
 	}
 }
 
-function main(argv: string[]): number {
-	const [imageDir, selection, out] = argv;
-	if (!imageDir || (selection !== 'all' && selection !== 'hot') || !out) {
-		process.stderr.write('usage: baseline-prefetch IMAGE_DIR all|hot OUT\n');
+async function main(argv: string[]): Promise<number> {
+	const [list, out] = argv;
+	if (!list || !out) {
+		process.stderr.write('usage: baseline-prefetch LIST.json OUT\n');
 		return 2;
 	}
-	const image = decodeImage(readFileSync(path.join(imageDir, IMAGE_FILE)));
-	readSpans(spansToRead(image, selection), image.capture.pageSize, out);
+	const spans = JSON.parse(readFileSync(list, 'utf8')) as BaselineList;
+	process.stdout.write('ready\n');
+	for await (const _go of createInterface({ input: process.stdin })) {
+		readSpans(spans, out);
+		return 0;
+	}
 	return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = main(process.argv.slice(2));
+if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await main(process.argv.slice(2));

@@ -1,14 +1,22 @@
-// One benchmark: prepare the workloads' data, run the plan (variants interleaved), then judge every
-// run against the runs without migration of the same workload, and summarise.
+// One benchmark: the workloads' programs and data (the shared storage, an ext4 image made here on the
+// machine), the runs between the two emulated hosts inside the test environment (on-hosts.ts), then
+// every run judged against the runs without migration of the same workload, and summarised.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { projectVersion } from '../project.js';
+import path from 'node:path';
+import { projectRoot, projectVersion } from '../project.js';
+import { removeLink } from '../hosts/link.js';
+import { makeStorage } from '../hosts/storage.js';
+import { runInRootfs } from '../testenv/run.js';
+import { buildWorkloads } from './build.js';
 import { reference, runMetrics, type Reference, type RunMetrics } from './metrics.js';
-import { runPlan, type PlannedRun } from './plan.js';
-import { ProgressDisplay } from './progress-display.js';
-import type { RunRecord, VariantRunner } from './runner.js';
+import type { Collected, FailedRun, OnHostsRequest } from './on-hosts.js';
+import { notRun, runPlan, type NotRun } from './plan.js';
+import { benchRootfs } from './rootfs.js';
+import type { RunRecord } from './runner.js';
 import { checkSettings, describeSettings, type BenchSettings } from './settings.js';
 import { summarize, type VariantSummary } from './summary.js';
-import { variant as variantOf, type VariantId } from './variants.js';
 import { workload as workloadOf } from './workloads.js';
 import type { WorkloadId } from './workload.js';
 
@@ -16,10 +24,6 @@ import type { WorkloadId } from './workload.js';
 export interface RunResult extends Omit<RunRecord, 'prefetched'> {
 	prefetchedSpans: number | null;
 	metrics: RunMetrics;
-}
-
-export interface FailedRun extends PlannedRun {
-	error: string;
 }
 
 export interface BenchResult {
@@ -30,7 +34,7 @@ export interface BenchResult {
 	settings: BenchSettings;
 	/** The settings and the runner, as lines a person reads: printed with every result. */
 	settingsText: string[];
-	skipped: { variant: VariantId; reason: string }[];
+	skipped: NotRun[];
 	references: { workload: WorkloadId; reference: Reference | null }[];
 	runs: RunResult[];
 	failures: FailedRun[];
@@ -42,61 +46,76 @@ export function judge(settings: BenchSettings, records: RunRecord[]): Pick<Bench
 	const references = settings.workloads.map((w) => {
 		const none = records.filter((r) => r.workload === w && r.variant === 'none');
 		const measure = workloadOf(w).measure;
-		const amounts = none.map((r) => runMetrics({ ...r, measure }, null).amount);
+		const amounts = none.map((r) => runMetrics({ ...r, measure, askedAt: settings.migrateAtS }, null).amount);
 		return { workload: w, reference: reference(amounts, settings.durationS) };
 	});
 	const runs: RunResult[] = records.map(({ prefetched, ...r }) => {
 		const measure = workloadOf(r.workload).measure;
 		const ref = references.find((x) => x.workload === r.workload)?.reference ?? null;
-		return { ...r, prefetchedSpans: prefetched ? prefetched.length : null, metrics: runMetrics({ ...r, measure }, ref) };
+		return { ...r, prefetchedSpans: prefetched ? prefetched.length : null, metrics: runMetrics({ ...r, measure, askedAt: settings.migrateAtS }, ref) };
 	});
 	const measured = runs.map((r) => ({ workload: r.workload, variant: r.variant, measure: workloadOf(r.workload).measure, metrics: r.metrics }));
 	return { references, runs, summaries: summarize(measured, settings.workloads, settings.variants) };
 }
 
 export interface BenchOptions {
-	/** Where progress goes; default stderr. */
-	display?: NodeJS.WriteStream;
+	/** Show the progress on stderr (default true). */
+	progress?: boolean;
 }
 
-export async function runBench(settings: BenchSettings, runner: VariantRunner, opts: BenchOptions = {}): Promise<BenchResult> {
-	checkSettings(settings);
-	const startedAt = new Date().toISOString();
-	const skipped = settings.variants.flatMap((v) => {
-		const reason = runner.whyNot(v);
-		return reason ? [{ variant: v, reason }] : [];
-	});
-	const runnable = settings.variants.filter((v) => !skipped.some((s) => s.variant === v));
-	const plan = runPlan(settings, runnable);
-	const display = new ProgressDisplay(plan.length, opts.display);
-	const records: RunRecord[] = [];
-	const failures: FailedRun[] = [];
-	let runnerText: string[];
-	try {
-		await runner.prepare(settings.workloads.map(workloadOf));
-		runnerText = runner.describe();
-		for (const p of plan) {
-			const label = `${p.workload} / ${variantOf(p.variant).label}, run ${p.index + 1}`;
-			display.begin(label);
-			try {
-				records.push(await runner.run({ workload: workloadOf(p.workload), variant: p.variant, index: p.index, settings }));
-			} catch (err) {
-				failures.push({ ...p, error: err instanceof Error ? err.message : String(err) });
-			}
-			display.end(label);
+/** The blkio hierarchy the hosts' link group is made in, as the machine sees it. */
+const HOST_BLKIO = '/sys/fs/cgroup/blkio';
+/** What a run takes beyond its window at most (the hosts' set-up, the warm-up's end, the clean-up). */
+const RUN_SLACK_S = 400;
+
+/** Fills the shared storage: each workload's data in a directory named after it. */
+async function makeBenchStorage(image: string, s: BenchSettings): Promise<void> {
+	await makeStorage(image, async (dir) => {
+		for (const w of s.workloads) {
+			mkdirSync(path.join(dir, w), { recursive: true });
+			await workloadOf(w).fill(path.join(dir, w), s);
 		}
-	} finally {
-		await runner.close();
-	}
-	return {
-		tool: `hotcache bench ${projectVersion()}`,
-		startedAt,
-		finishedAt: new Date().toISOString(),
-		host: { name: os.hostname(), kernel: os.release(), cpus: os.cpus().length, memoryBytes: os.totalmem() },
-		settings,
-		settingsText: [...describeSettings(settings), ...runnerText, ...settings.workloads.map((w) => `${w}: ${workloadOf(w).describe(settings)}`)],
-		skipped,
-		failures,
-		...judge(settings, records),
+	});
+}
+
+export async function runBench(settings: BenchSettings, opts: BenchOptions = {}): Promise<BenchResult> {
+	checkSettings(settings);
+	buildWorkloads();
+	const rootfs = await benchRootfs(settings.workloads);
+	const work = mkdtempSync(`/var/tmp/hotcache-bench-${process.pid}-`);
+	const name = `hotcache-bench-${process.pid}-${randomBytes(3).toString('hex')}`;
+	// Ctrl-C: the runs die with their namespace; what was made outside it goes here, then we stop.
+	const cleanUp = async (): Promise<void> => {
+		if (existsSync(path.join(HOST_BLKIO, name))) await removeLink(HOST_BLKIO, name);
+		rmSync(work, { recursive: true, force: true });
 	};
+	const interrupted = (): void => void cleanUp().finally(() => process.exit(130));
+	process.once('SIGINT', interrupted);
+	try {
+		const storage = path.join(work, 'storage.img');
+		await makeBenchStorage(storage, settings);
+		const request: OnHostsRequest = { settings, storage, name, out: path.join(work, 'collected.json'), progress: opts.progress ?? true };
+		writeFileSync(path.join(work, 'request.json'), JSON.stringify(request));
+		const plan = runPlan(settings);
+		const timeoutMs = plan.length * (settings.durationS + RUN_SLACK_S) * 1000;
+		// Not `exec`: the shell stays pid 1 of the namespace and reaps the restored processes it adopts.
+		const script = `node ${path.join(projectRoot, 'dist/tools/bench/on-hosts.js')} ${path.join(work, 'request.json')}; exit $?`;
+		const r = await runInRootfs(rootfs, script, { binds: [work], timeoutMs, passStderr: true });
+		if (r.code !== 0 || !existsSync(request.out)) throw new Error(`the benchmark's runs failed (exit ${r.code}${r.timedOut ? ', timed out' : ''})${r.stdout ? `:\n${r.stdout}` : ''}`);
+		const c = JSON.parse(readFileSync(request.out, 'utf8')) as Collected;
+		return {
+			tool: `hotcache bench ${projectVersion()}`,
+			startedAt: c.startedAt,
+			finishedAt: c.finishedAt,
+			host: { name: os.hostname(), kernel: os.release(), cpus: os.cpus().length, memoryBytes: os.totalmem() },
+			settings,
+			settingsText: [...describeSettings(settings), ...c.runnerText, ...settings.workloads.map((w) => `${w}: ${workloadOf(w).describe(settings)}`)],
+			skipped: notRun(settings),
+			failures: c.failures,
+			...judge(settings, c.records),
+		};
+	} finally {
+		process.off('SIGINT', interrupted);
+		await cleanUp();
+	}
 }

@@ -1,10 +1,11 @@
-// The same-host stand-in's link to the storage: a cgroup v1 blkio group limiting reads from the disk
-// that holds the benchmark's files (research/environment.md: buffered reads are throttled, cached
+// A link to this machine's own disk for the benchmarks that run on one host (engine.ts,
+// restore-rounds.ts): the blkio group of tools/hosts/link.ts (the one throttle module) limiting reads
+// from the disk that holds a directory (research/environment.md: buffered reads are throttled, cached
 // re-reads are not). Its name carries our pid and a random suffix; removed by that exact name.
-import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
+import { createLink, removeLink } from '../hosts/link.js';
 
 const ROOT = '/sys/fs/cgroup/blkio';
 
@@ -34,23 +35,6 @@ export function createBlkioLink(dir: string, bps: number, iops: number): BlkioLi
 	if (why) throw new Error(why);
 	const device = diskOf(dir);
 	const name = `hotcache-bench-${process.pid}-${randomBytes(3).toString('hex')}`;
-	const group = path.join(ROOT, name);
-	mkdirSync(group);
-	if (bps > 0) writeFileSync(path.join(group, 'blkio.throttle.read_bps_device'), `${device} ${Math.round(bps)}`);
-	if (iops > 0) writeFileSync(path.join(group, 'blkio.throttle.read_iops_device'), `${device} ${Math.round(iops)}`);
-	return {
-		name,
-		device,
-		async remove() {
-			// A namespace that just died may keep the group busy for a moment.
-			for (let tries = 0; existsSync(group); tries++) {
-				try {
-					rmdirSync(group);
-				} catch (err) {
-					if ((err as NodeJS.ErrnoException).code !== 'EBUSY' || tries > 100) throw err;
-					await delay(50);
-				}
-			}
-		},
-	};
+	createLink(ROOT, name, [device], { readBps: bps, readIops: iops });
+	return { name, device, remove: () => removeLink(ROOT, name) };
 }

@@ -8,6 +8,8 @@ export interface Observation {
 	measure: Measure;
 	/** The fixed window every variant is judged on. */
 	window: { from: number; to: number };
+	/** When the migration is asked for (or would be, without one): the same for every variant. */
+	askedAt: number;
 	/** When the process was frozen on the source and resumed on the destination; absent without migration. */
 	freeze: number | null;
 	resume: number | null;
@@ -24,6 +26,8 @@ export interface Reference {
 export interface RunMetrics {
 	/** Bytes read (or operations done) in the window. */
 	amount: number;
+	/** The part of `amount` done from the migration's request on: every variant over the same time. */
+	sinceAsked: number;
 	/** The part of `amount` done after the resume (null without migration). */
 	afterResume: number | null;
 	/** Freeze to resume, seconds; null without migration. */
@@ -72,6 +76,7 @@ export function runMetrics(obs: Observation, ref: Reference | null): RunMetrics 
 	const migrated = obs.freeze !== null && obs.resume !== null;
 	return {
 		amount,
+		sinceAsked: amountBetween(tl, obs.askedAt, window.to, measure),
 		afterResume: migrated ? amountBetween(tl, obs.resume!, window.to, measure) : null,
 		downtime: migrated ? obs.resume! - obs.freeze! : null,
 		recovery: migrated && ref && ref.perSecond > 0 ? recoveryTime(tl, measure, obs.resume!, window.to, ref.perSecond) : null,

@@ -1,10 +1,10 @@
-// What runs one benchmark run, whatever moves the process: the same-host stand-in (same-host.ts) now,
-// `hotcache migrate` between the two emulated hosts (hosts-interface.ts) once it exists.
+// What one benchmark run is asked to do, and what it observed (hosts-run.ts makes it).
 import type { BenchSettings } from './settings.js';
 import type { Timeline } from './timeline.js';
 import type { VariantId } from './variants.js';
 import type { Workload, WorkloadId } from './workload.js';
 import type { PageSpan } from './metrics.js';
+import type { MigrationSummary } from '../migrate/summary.js';
 
 export interface RunSpec {
 	workload: Workload;
@@ -19,7 +19,7 @@ export interface RunRecord {
 	workload: WorkloadId;
 	variant: VariantId;
 	index: number;
-	/** Which runner made it (RunnerInfo.kind). */
+	/** What made it (HostsRunner.kind). */
 	runner: string;
 	/** Wall-clock time of the workload's start, ms since the epoch. */
 	startedAtMs: number;
@@ -31,22 +31,10 @@ export interface RunRecord {
 	events: Record<string, number>;
 	/** Checkpoint image bytes that crossed the migration link. */
 	imageBytes: number | null;
+	/** `hotcache migrate --json`'s summary; null without migration. */
+	migration: MigrationSummary | null;
 	/** What the prefetch (if any) read; null when none ran or it cannot be told. */
 	prefetched: PageSpan[] | null;
 	/** Bytes of `prefetched` the moved process never read in the window; null: not measurable. */
 	prefetchedNeverRead: number | null;
-}
-
-export interface VariantRunner {
-	/** For example "same host (stand-in)" or "two emulated hosts". */
-	readonly kind: string;
-	/** Lines that describe how runs are made here, printed with every result. */
-	describe(): string[];
-	/** Why `variant` cannot be run by this runner, or null when it can. */
-	whyNot(variant: VariantId): string | null;
-	/** Puts the workloads' data on the storage, once per benchmark. */
-	prepare(workloads: Workload[]): Promise<void>;
-	run(spec: RunSpec): Promise<RunRecord>;
-	/** Removes everything the runner made (scratch files, cgroups, mounts). */
-	close(): Promise<void>;
 }

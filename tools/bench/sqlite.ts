@@ -22,7 +22,7 @@ async function create(db: string, bytes: number): Promise<void> {
 		'PRAGMA page_size=4096; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; ' +
 		'CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB); ' +
 		`WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ${rows}) INSERT INTO t SELECT i, randomblob(${PAYLOAD}) FROM c;`;
-	const r = await runInRootfs(await benchRootfs(), `sqlite3 ${db} "${sql}" && sync`, { binds: [dir], timeoutMs: 600_000 });
+	const r = await runInRootfs(await benchRootfs(['sqlite']), `sqlite3 ${db} "${sql}" && sync`, { binds: [dir], timeoutMs: 600_000 });
 	if (r.code !== 0) throw new Error(`creating the SQLite database failed (exit ${r.code}): ${r.stderr}`);
 }
 

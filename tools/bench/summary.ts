@@ -19,6 +19,7 @@ export interface VariantSummary {
 	measure: Measure;
 	runs: number;
 	amount: Spread;
+	sinceAsked: Spread;
 	afterResume: Spread | null;
 	downtime: Spread | null;
 	recovery: Spread | null;
@@ -28,6 +29,9 @@ export interface VariantSummary {
 	vsCriu: number | null;
 	/** Median amount over no migration's median amount. */
 	vsNone: number | null;
+	/** The same, of the amounts since the migration was asked. */
+	sinceAskedVsCriu: number | null;
+	sinceAskedVsNone: number | null;
 }
 
 function spreadOf(values: (number | null)[]): Spread | null {
@@ -40,20 +44,24 @@ export function summarize(runs: MeasuredRun[], workloads: WorkloadId[], variants
 	const out: VariantSummary[] = [];
 	for (const w of workloads) {
 		const of = (v: VariantId) => runs.filter((r) => r.workload === w && r.variant === v);
-		const medianAmount = (v: VariantId): number | null => (of(v).length ? median(of(v).map((r) => r.metrics.amount)) : null);
-		const criu = medianAmount('off');
-		const none = medianAmount('none');
+		const medianOf = (v: VariantId, pick: (m: RunMetrics) => number): number | null => (of(v).length ? median(of(v).map((r) => pick(r.metrics))) : null);
+		const criu = medianOf('off', (m) => m.amount);
+		const none = medianOf('none', (m) => m.amount);
+		const criuSince = medianOf('off', (m) => m.sinceAsked);
+		const noneSince = medianOf('none', (m) => m.sinceAsked);
 		for (const v of variants) {
 			const rs = of(v);
 			if (rs.length === 0) continue;
 			const m = rs.map((r) => r.metrics);
 			const amount = spread(m.map((x) => x.amount));
+			const sinceAsked = spread(m.map((x) => x.sinceAsked));
 			out.push({
 				workload: w,
 				variant: v,
 				measure: rs[0]!.measure,
 				runs: rs.length,
 				amount,
+				sinceAsked,
 				afterResume: spreadOf(m.map((x) => x.afterResume)),
 				downtime: spreadOf(m.map((x) => x.downtime)),
 				recovery: spreadOf(m.map((x) => x.recovery)),
@@ -61,6 +69,8 @@ export function summarize(runs: MeasuredRun[], workloads: WorkloadId[], variants
 				prefetchedNeverRead: spreadOf(m.map((x) => x.prefetchedNeverRead)),
 				vsCriu: criu ? amount.median / criu : null,
 				vsNone: none ? amount.median / none : null,
+				sinceAskedVsCriu: criuSince ? sinceAsked.median / criuSince : null,
+				sinceAskedVsNone: noneSince ? sinceAsked.median / noneSince : null,
 			});
 		}
 	}

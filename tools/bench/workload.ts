@@ -1,5 +1,6 @@
-// What the benchmark needs to know of a workload, whoever runs it (the same-host stand-in, or the two
-// emulated hosts of `hotcache migrate`).
+// What the benchmark needs to know of a workload: its data, its program, how its progress is counted
+// and, where it is built with one, its hot set.
+import type { PageSpan } from './metrics.js';
 import type { BenchSettings } from './settings.js';
 import type { Measure, Timeline } from './timeline.js';
 
@@ -33,6 +34,11 @@ export interface Workload {
 	units(s: BenchSettings): number;
 	/** The touched-map entry of a page of a file of the data directory; -1 if untracked. */
 	unitOf(dataDir: string, file: string, page: number): number;
+	/**
+	 * The hot set the workload is built with, as an oracle would read it (the `oracle` variant); absent
+	 * for a workload whose hot set is not known page by page (SQLite's b-tree, the re-reader's whole file).
+	 */
+	oracle?(dataDir: string, s: BenchSettings): PageSpan[];
 	/** Writes what a run needs beside the data into the run's directory (a query script, say). */
 	prepareRun?(paths: RunPaths, s: BenchSettings): void;
 	/** The POSIX sh command that becomes the workload (`exec ...`), all fds above 2 closed or files. */

@@ -58,18 +58,30 @@ const rereadAnon = singleFile(
 	(p, s) => `exec ${p.bin}/reread -f ${p.data}/${FILE} -p ${p.progress} -m ${s.anonBytes}`,
 );
 
-const scatter = singleFile(
-	'scatter',
-	'scattered reader',
-	(s) => `random 4 KiB preads of a ${mib(s.fileBytes)} file without readahead, 90% of them in its first quarter (a database's page reads)`,
-	(p) => `exec ${p.bin}/scatter -f ${p.data}/${FILE} -p ${p.progress}`,
-);
+/** Share of the scattered reader's file, and of the web tree's files, that gets 90% of the reads (-H of workloads/scatter.c, webtree.c). */
+const SCATTER_HOT_PERCENT = 25;
+const WEB_HOT_PERCENT = 10;
+
+const scatter: Workload = {
+	...singleFile(
+		'scatter',
+		'scattered reader',
+		(s) => `random 4 KiB preads of a ${mib(s.fileBytes)} file without readahead, 90% of them in its first quarter (a database's page reads)`,
+		(p) => `exec ${p.bin}/scatter -f ${p.data}/${FILE} -p ${p.progress} -H ${SCATTER_HOT_PERCENT}`,
+	),
+	oracle: (dataDir, s) => [{ path: path.join(dataDir, FILE), start: 0, count: Math.max(1, Math.floor((Math.floor(s.fileBytes / PAGE) * SCATTER_HOT_PERCENT) / 100)) }],
+};
 
 const TREE = 'tree';
 
 /** File i of the web tree, as workloads/webtree.c names it. */
 export function webFile(tree: string, i: number): string {
 	return path.join(tree, Math.floor(i / 256).toString(16).padStart(2, '0'), String(i).padStart(6, '0'));
+}
+
+/** Size of file i of the web tree: spread evenly over 1 KiB..max, in a fixed order (the same tree on every run). */
+function webFileBytes(i: number, s: BenchSettings): number {
+	return 1024 + (((i * 2654435761) >>> 0) % (s.webMaxBytes - 1024 + 1));
 }
 
 const webtree: Workload = {
@@ -83,9 +95,7 @@ const webtree: Workload = {
 		for (let i = 0; i < s.webFiles; i++) {
 			const file = webFile(tree, i);
 			if (i % 256 === 0) mkdirSync(path.dirname(file), { recursive: true });
-			// Sizes spread evenly over 1 KiB..max, in a fixed order: the same tree on every run.
-			const size = 1024 + (((i * 2654435761) >>> 0) % (s.webMaxBytes - 1024 + 1));
-			writeFileSync(file, pool.subarray(0, size));
+			writeFileSync(file, pool.subarray(0, webFileBytes(i, s)));
 		}
 	},
 	dataEntries: (dataDir) => [path.join(dataDir, TREE)],
@@ -96,7 +106,9 @@ const webtree: Workload = {
 		const m = /^[0-9a-f]{2}\/(\d{6})$/.exec(file.slice(tree.length));
 		return m ? Number(m[1]) : -1;
 	},
-	command: (p, s) => `exec ${p.bin}/webtree -d ${p.data}/${TREE} -n ${s.webFiles} -p ${p.progress}`,
+	oracle: (dataDir, s) =>
+		Array.from({ length: Math.max(1, Math.floor((s.webFiles * WEB_HOT_PERCENT) / 100)) }, (_, i) => ({ path: webFile(path.join(dataDir, TREE), i), start: 0, count: pages(webFileBytes(i, s)) })),
+	command: (p, s) => `exec ${p.bin}/webtree -d ${p.data}/${TREE} -n ${s.webFiles} -p ${p.progress} -H ${WEB_HOT_PERCENT}`,
 };
 
 const sqliteWorkload: Workload = {

@@ -1,7 +1,7 @@
 // The emulated hosts as a Node orchestrator inside the test environment uses them (the benchmark's
-// runner, tools/bench/migrate-window): hosts.ts set up around this process (it and its children on the links),
-// a scratch directory both hosts share with one page cache (progress counters, logs), commands run on
-// either host, and eviction of storage files from either host's cache.
+// runs, tools/bench/hosts-run.ts): hosts.ts set up around this process (it and its children on the
+// links), a scratch directory both hosts share with one page cache (progress counters, logs), and
+// commands run on either host.
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { onDestination, setUpHosts, tearDownHosts, type Hosts } from './hosts.js';
@@ -23,8 +23,6 @@ export interface EmulatedHosts {
 	destination: string;
 	runOnSource(script: string, opts?: { timeoutMs?: number }): Promise<CommandResult>;
 	runOnDestination(script: string, opts?: { timeoutMs?: number }): Promise<CommandResult>;
-	/** Drops these storage paths from a host's page cache (or both). */
-	evict(paths: string[], host: 'source' | 'destination' | 'both'): Promise<void>;
 	/** Tears the hosts down (processes left in the destination's namespace must be stopped first). */
 	close(): Promise<void>;
 }
@@ -55,8 +53,6 @@ function run(argv: string[], timeoutMs: number): Promise<CommandResult> {
 	});
 }
 
-const quote = (p: string): string => `'${p.replace(/'/g, `'\\''`)}'`;
-
 export async function openEmulatedHosts(opts: EmulatedHostsOptions): Promise<EmulatedHosts> {
 	const storageDir = `/tmp/${opts.name}-storage`;
 	const scratchDir = `/tmp/${opts.name}-scratch`;
@@ -73,13 +69,6 @@ export async function openEmulatedHosts(opts: EmulatedHostsOptions): Promise<Emu
 		destination: `exec:${dest.join(' ')}`,
 		runOnSource: onSource,
 		runOnDestination: onDest,
-		async evict(paths, host) {
-			// GNU dd with iflag=nocache and nothing to copy drops the whole file's clean pages.
-			const script = paths.map((p) => `dd if=${quote(p)} iflag=nocache count=0 status=none`).join('\n');
-			const results = await Promise.all([host !== 'destination' ? onSource(script) : null, host !== 'source' ? onDest(script) : null]);
-			const failed = results.find((r) => r && r.code !== 0);
-			if (failed) throw new Error(`eviction failed: ${failed.stderr.trim()}`);
-		},
 		async close() {
 			await tearDownHosts(hosts);
 			rmSync(scratchDir, { recursive: true, force: true });

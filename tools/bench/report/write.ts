@@ -14,11 +14,12 @@ export function resultJson(r: BenchResult): string {
 	return JSON.stringify(r, (_key, v: unknown) => (v === Infinity ? 'inf' : v), 1) + '\n';
 }
 
-async function plot(dir: string, name: string, spec: TopLevelSpec, files: string[]): Promise<void> {
+/** Writes `name`.svg and `name`.png into `dir`; returns their paths (the PNG last). */
+export async function writePlot(dir: string, name: string, spec: TopLevelSpec): Promise<string[]> {
 	const svg = await toSvg(spec);
 	writeFileSync(path.join(dir, `${name}.svg`), svg);
 	writeFileSync(path.join(dir, `${name}.png`), toPng(svg));
-	files.push(path.join(dir, `${name}.svg`), path.join(dir, `${name}.png`));
+	return [path.join(dir, `${name}.svg`), path.join(dir, `${name}.png`)];
 }
 
 /** Returns the files written. */
@@ -36,8 +37,8 @@ export async function writeReports(r: BenchResult, dir: string): Promise<string[
 	write('summary.md', markdownReport(r));
 	for (const w of r.settings.workloads) {
 		if (!r.runs.some((x) => x.workload === w)) continue;
-		await plot(dir, `timeline-${w}`, timelineSpec(r, w), files);
-		await plot(dir, `histogram-${w}`, histogramSpec(r, w), files);
+		files.push(...(await writePlot(dir, `timeline-${w}`, timelineSpec(r, w))));
+		files.push(...(await writePlot(dir, `histogram-${w}`, histogramSpec(r, w))));
 	}
 	return files;
 }

@@ -1,16 +1,11 @@
 // `hotcache bench`: the benchmark (tools/bench/). Its settings, the variants that could not run and
-// why, and the results go to one directory; the summary table is printed.
-import { writeFileSync } from 'node:fs';
+// why, and the results go to one directory; the summary table is printed. What runs the benchmark and
+// draws its plots (vega, resvg) is loaded only here, so that every other command starts without it.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError, UsageError, type Command } from '../command.js';
-import { runBench } from '../../bench/bench.js';
 import { DEMO, DEMO_COMPARED, demoTable } from '../../bench/demo.js';
 import { markdownReport } from '../../bench/report/markdown.js';
-import { timelineSpec } from '../../bench/report/plots.js';
-import { toPng, toSvg } from '../../bench/report/render.js';
-import { writeReports } from '../../bench/report/write.js';
-import { SameHostRunner } from '../../bench/same-host.js';
 import { checkSettings, FULL, QUICK, type BenchSettings } from '../../bench/settings.js';
 import { parseVariants } from '../../bench/variants.js';
 import { parseWorkloads } from '../../bench/workloads.js';
@@ -94,22 +89,14 @@ export const benchCommand: Command = {
 		}
 		if (process.getuid?.() !== 0) throw new CliError('not-root', 'the benchmark needs root: namespaces, mounts, blkio cgroups and CRIU');
 
-		const runner = new SameHostRunner(s);
-		if (o.demo) {
-			const missing = DEMO_COMPARED.map((v) => runner.whyNot(v)).find((why) => why !== null);
-			if (missing) {
-				await runner.close();
-				throw new CliError('needs-migrate', `the demo moves the process with hotcache migrate's default: ${missing}; \`hotcache bench --quick\` runs what can run now`);
-			}
-		}
 		const out = path.resolve(o.out ?? path.join('/var/tmp/hotcache-bench-results', new Date().toISOString().replace(/[:.]/g, '-')));
-		const result = await runBench(s, runner);
+		const { runBench } = await import('../../bench/bench.js');
+		const { writePlot, writeReports } = await import('../../bench/report/write.js');
+		const { timelineSpec } = await import('../../bench/report/plots.js');
+		const result = await runBench(s);
 		const files = await writeReports(result, out);
-		if (o.demo) {
-			const png = path.join(out, 'demo-timeline.png');
-			writeFileSync(png, toPng(await toSvg(timelineSpec(result, 'reread', DEMO_COMPARED))));
-			files.push(png);
-		}
+		// The demo's own plot: its two moves beside the run without migration.
+		if (o.demo) files.push(...(await writePlot(out, 'demo-timeline', timelineSpec(result, 'reread', ['none', ...DEMO_COMPARED]))));
 		if (o.json) {
 			const { settingsText, skipped, failures, summaries } = result;
 			process.stdout.write(JSON.stringify({ out, files, settingsText, skipped, failures, summaries }, (_k, v: unknown) => (v === Infinity ? 'inf' : v)) + '\n');
