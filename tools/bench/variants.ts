@@ -43,7 +43,7 @@ const VARIANTS: readonly Variant[] = [
 	{
 		id: 'oracle',
 		label: 'oracle, at restore',
-		detail: 'CRIU alone, and the hot set the workload is built with (not measured: known) read in file order by one pread thread from the restore on; for the workloads that have one',
+		detail: 'CRIU alone, and what the workload is built to read (not measured: known), its hot set first, then the rest, by one pread thread from the restore on; for the workloads that have one',
 		warm: 'off',
 		baseline: { pages: 'oracle', at: 'restore' },
 	},

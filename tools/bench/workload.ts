@@ -35,8 +35,9 @@ export interface Workload {
 	/** The touched-map entry of a page of a file of the data directory; -1 if untracked. */
 	unitOf(dataDir: string, file: string, page: number): number;
 	/**
-	 * The hot set the workload is built with, as an oracle would read it (the `oracle` variant); absent
-	 * for a workload whose hot set is not known page by page (SQLite's b-tree, the re-reader's whole file).
+	 * What a perfect prefetch of it reads (the `oracle` variant): its known hot set first, then the rest
+	 * it reads now and then; absent for a workload whose hot set is not known page by page (SQLite's
+	 * b-tree, the re-reader's whole file).
 	 */
 	oracle?(dataDir: string, s: BenchSettings): PageSpan[];
 	/** Writes what a run needs beside the data into the run's directory (a query script, say). */
