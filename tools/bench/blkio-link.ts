@@ -5,9 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { createLink, removeLink } from '../hosts/link.js';
-
-const ROOT = '/sys/fs/cgroup/blkio';
+import { blkioMount, createLink, removeLink } from '../hosts/link.js';
 
 /** major:minor of the whole disk under `dir` (blkio throttles disks, not partitions). */
 function diskOf(dir: string): string {
@@ -25,16 +23,18 @@ export interface BlkioLink {
 	remove(): Promise<void>;
 }
 
+const NO_BLKIO = 'no cgroup v1 blkio hierarchy is mounted: the storage link cannot be emulated';
+
 export function whyNoBlkio(): string | null {
-	return existsSync(path.join(ROOT, 'blkio.throttle.read_bps_device')) ? null : `no cgroup v1 blkio hierarchy at ${ROOT}: the storage link cannot be emulated`;
+	return blkioMount() ? null : NO_BLKIO;
 }
 
 /** A group limiting reads from the disk of `dir` to `bps` bytes/s and `iops` requests/s (0: none). */
 export function createBlkioLink(dir: string, bps: number, iops: number): BlkioLink {
-	const why = whyNoBlkio();
-	if (why) throw new Error(why);
+	const root = blkioMount();
+	if (!root) throw new Error(NO_BLKIO);
 	const device = diskOf(dir);
 	const name = `hotcache-bench-${process.pid}-${randomBytes(3).toString('hex')}`;
-	createLink(ROOT, name, [device], { readBps: bps, readIops: iops });
-	return { name, device, remove: () => removeLink(ROOT, name) };
+	createLink(root, name, [device], { readBps: bps, readIops: iops });
+	return { name, device, remove: () => removeLink(root, name) };
 }

@@ -22,7 +22,7 @@ export function checkName(name: string): string {
 }
 
 /** Where the blkio hierarchy is mounted in this mount namespace, or null. */
-function blkioMount(): string | null {
+export function blkioMount(): string | null {
 	for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
 		const [mine, theirs] = line.split(' - ');
 		const [fstype, , options] = (theirs ?? '').split(' ');
