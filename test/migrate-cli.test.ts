@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../tools/project.js';
+import { PROTOCOL_VERSION } from '../tools/migrate/protocol.js';
 import { scratchDir, testUnless } from './support.js';
 
 const cli = suite('hotcache migrate command');
@@ -56,7 +57,7 @@ process.stdin.resume();
 `);
 		const other = hotcache(['migrate', '--pid', String(victim.pid), '--to', `exec:${process.execPath} ${speaker} #`, '--json']);
 		assert.is(other.code, 1, other.stderr);
-		assert.match(other.stdout, /speaks protocol 99, this hotcache 1/);
+		assert.match(other.stdout, new RegExp(`speaks protocol 99, this hotcache ${PROTOCOL_VERSION}:`));
 		assert.ok(victim.exitCode === null && victim.signalCode === null, 'the process runs on');
 		const migrations = path.join(state, 'state/migrations');
 		assert.equal(existsSync(migrations) ? readdirSync(migrations) : [], [], 'no migration directory is left');

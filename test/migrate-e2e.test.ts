@@ -4,7 +4,8 @@
 // the prefetch where the mode says (precopy: before the freeze, with the hot pages resident before the
 // restore; freeze: from the plugin's plan, written before CRIU dumped the memory; restore: at the
 // restore; off: none). A dump or a restore made to fail leaves the process running on the source;
-// Ctrl-C before the freeze leaves it untouched and nothing running; and the ssh transport is a real sshd.
+// Ctrl-C before the freeze leaves it untouched and nothing running; the ssh transport is a real sshd; and
+// on one kernel the restore waits for the dumped pid to be released.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
@@ -39,6 +40,8 @@ interface Case {
 	readerArgs?: string;
 	/** Runs the reader (default: setsid). */
 	launch?: string;
+	/** Shell run once it is launched ($pid: what was launched; may set pid to the reader's own). */
+	afterLaunch?: string;
 	readBps?: number;
 	local?: string[];
 	/** The migrate command line up to its options (default: over exec:nsenter). */
@@ -66,6 +69,7 @@ printf '\\0\\0\\0\\0\\0\\0\\0\\0' >"$W/counter"
 ${c.setup ?? ''}
 ${c.launch ?? 'setsid'} ${readerTool} -a "$SHARED/A" ${c.readerArgs ?? ''} -n "$W/counter" -i 20 </dev/null >/dev/null 2>&1 &
 pid=$!
+${c.afterLaunch ?? ''}
 i=0
 while [ "$(h counter "$W/counter")" = 0 ]; do sleep 0.05; i=$((i + 1)); [ $i -lt 200 ] || { echo "the reader never counted"; exit 20; }; done
 echo "mnt-source=$(readlink /proc/self/ns/mnt)"
@@ -191,6 +195,19 @@ testUnless(skip, e2e, 'off: CRIU alone, no prefetch anywhere', async () => {
 	assert.equal(lines(o.values, 'claim'), [], o.out);
 	assert.is(s.timeline.prefetchStart, null);
 	assert.is(s.plan.bytes, null);
+});
+
+testUnless(skip, e2e, 'on one kernel the restore waits until the dumped process is reaped: its pid is free again only then', async () => {
+	// The emulated hosts share the pid namespace. The reader's parent is a sleep, which reaps nothing:
+	// once the dump has killed the reader its zombie keeps the pid until a second later, when the sleep
+	// is ended and the namespace's init takes the zombie over.
+	const launch = `sh -c 'setsid "$@" & echo $! >"$0"; exec sleep 600' "$W/reader-pid"`;
+	const afterLaunch = `holder=$pid; until [ -s "$W/reader-pid" ]; do sleep 0.01; done; pid=$(cat "$W/reader-pid")`;
+	const during = `
+( i=0; until grep -q '^[0-9]* (.*) Z' /proc/$pid/stat 2>/dev/null || [ $i -ge 1000 ]; do sleep 0.02; i=$((i + 1)); done
+  sleep 1; kill $holder ) &`;
+	const o = await migrate({ warm: 'off', launch, afterLaunch, during });
+	assertMoved(o);
 });
 
 testUnless(skip, e2e, 'a restore that fails on the destination restores the process on the source from the same images', async () => {

@@ -1,11 +1,12 @@
 // The pieces of `hotcache migrate` that need no CRIU: frames, message checks, the channel, plans as
 // page sets, destinations, the clock offset, the precopy policy and its capture's command line, the
-// record's totals, the images' stream and the plugin's notice.
+// record's totals, the images' stream, the plugin's notice and the pid namespace.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -20,10 +21,12 @@ import { eventsUi, terminalUi } from '../tools/migrate/progress.js';
 import { parseEvent } from '../tools/bench/migration.js';
 import { MAX_TIMEOUT_S, MIN_TIMEOUT_S, precopyTimeoutS, workingSetMoved } from '../tools/migrate/precopy-policy.js';
 import { captureArgs } from '../tools/migrate/precopy.js';
-import { parseFromAgent, parseToAgent, ProtocolError, type FromAgent, type ToAgent } from '../tools/migrate/protocol.js';
+import { pidNamespaceId, waitPidFree } from '../tools/migrate/pid-namespace.js';
+import { parseFromAgent, parseToAgent, PROTOCOL_VERSION, ProtocolError, type FromAgent, type ToAgent } from '../tools/migrate/protocol.js';
 import { warmTotals } from '../tools/migrate/record-totals.js';
 import { Warmer } from '../tools/migrate/warm.js';
 import { agentCommand, DestinationError, parseDestination, shellQuote } from '../tools/migrate/transport.js';
+import { projectRoot } from '../tools/project.js';
 import { evict, hot, image, imageFile, residentOnly, runCaptureTool, scratchDir, warm, writeFile } from './support.js';
 
 const parts = suite('migrate parts');
@@ -52,12 +55,35 @@ parts('messages are checked field by field, both ways', () => {
 	assert.equal(parseToAgent({ type: 'abort', reason: 'x' }), { type: 'abort', reason: 'x' });
 	assert.throws(() => parseToAgent({ type: 'shutdown' }), (e: unknown) => e instanceof ProtocolError);
 	assert.throws(() => parseToAgent({ type: 'plan', seq: '1', final: true, image: new Uint8Array() }), /seq/);
-	assert.throws(() => parseToAgent({ type: 'hello', protocol: 1, migration: 'm', warm: 'lukewarm', pid: 1, host: 'h', time: 0 }), /warm mode/);
+	assert.throws(() => parseToAgent({ type: 'hello', protocol: PROTOCOL_VERSION, migration: 'm', warm: 'lukewarm', pid: 1, host: 'h', time: 0 }), /warm mode/);
 	assert.throws(() => parseToAgent([1, 2]), (e: unknown) => e instanceof ProtocolError);
 	assert.throws(() => parseToAgent({ type: 'note', text: 'x'.repeat(70_000) }), (e: unknown) => e instanceof ProtocolError);
 	assert.ok(parseFromAgent({ type: 'restored', ok: false, reason: 'r', log: '' }));
 	assert.throws(() => parseFromAgent({ type: 'restored', ok: true, pid: 1 }), /start/);
 	assert.throws(() => parseFromAgent({ type: 'result', totals: { prefetchers: ['1'] } }), /prefetchers/);
+	// A hello of this version must be whole; one of another version only has to say which version it is.
+	const hello = { type: 'hello', protocol: PROTOCOL_VERSION, host: 'h', pid: 1, time: 0, pageSize: 4096, criu: null, pieces: { from: null, problem: null }, dir: '/d' };
+	assert.throws(() => parseFromAgent(hello), /pidNamespace/);
+	assert.ok(parseFromAgent({ ...hello, pidNamespace: null }));
+	assert.is(parseFromAgent({ ...hello, protocol: PROTOCOL_VERSION + 1 }).type, 'hello');
+	assert.throws(() => parseFromAgent({ type: 'hello', protocol: PROTOCOL_VERSION + 1 }), /host/);
+});
+
+parts('the pid namespace is told apart, and a dumped pid is waited for until its parent reaps it', async () => {
+	const here = pidNamespaceId();
+	assert.ok(here && here === pidNamespaceId(), String(here));
+	const module = path.join(projectRoot, 'dist/tools/migrate/pid-namespace.js');
+	const inner = spawnSync('unshare', ['--pid', '--fork', process.execPath, '--input-type=module', '-e', `import { pidNamespaceId } from ${JSON.stringify(module)}; console.log(pidNamespaceId());`], { encoding: 'utf8' });
+	assert.is(inner.status, 0, inner.stderr);
+	assert.ok(inner.stdout.trim() && inner.stdout.trim() !== here, `${inner.stdout.trim()} vs ${here}`);
+	// A child that exits at once under a parent that never reaps it (sleep, after exec) stays a zombie
+	// until that parent ends and init takes it over.
+	const holder = spawn('/bin/sh', ['-c', 'true & echo $!; exec sleep 1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+	const [line] = (await once(holder.stdout, 'data')) as [Buffer];
+	const zombie = Number(line.toString().trim());
+	assert.is(await waitPidFree(zombie, 100), false, 'held while its parent lives');
+	assert.is(await waitPidFree(zombie, 10_000), true, 'free once reaped');
+	assert.is(await waitPidFree(zombie, 0), true);
 });
 
 function pair(): { source: Channel<FromAgent, ToAgent>; agent: Channel<ToAgent, FromAgent> } {

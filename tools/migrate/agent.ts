@@ -24,6 +24,7 @@ import { parseToAgent, PROTOCOL_VERSION, type FromAgent, type ToAgent } from './
 import { warmTotals } from './record-totals.js';
 import { residentBytes } from './residency.js';
 import { Warmer } from './warm.js';
+import { pidNamespaceId } from './pid-namespace.js';
 
 /** How long the agent waits, after the resume, for the warm-up to end before it stops it. */
 export const WARM_WAIT_MS = 300_000;
@@ -99,6 +100,7 @@ class Agent {
 			criu: installedCriuVersion()?.text ?? null,
 			pieces: pieces(),
 			dir: this.dir,
+			pidNamespace: pidNamespaceId(),
 		});
 		try {
 			for (;;) {

@@ -7,7 +7,7 @@
 // Every incoming message is checked here (parseToAgent / parseFromAgent): the peer is another process,
 // possibly another machine, and its bytes are untrusted.
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export type Warm = 'precopy' | 'freeze' | 'restore' | 'off';
 export const WARM_MODES: readonly Warm[] = ['precopy', 'freeze', 'restore', 'off'];
@@ -45,8 +45,11 @@ export type ToAgent =
 	| { type: 'abort'; reason: string };
 
 export type FromAgent =
-	/** `criu`: its version, null when there is none; `pieces`: where CRIU gets hotcache from there, or why it cannot. */
-	| { type: 'hello'; protocol: number; host: string; pid: number; time: number; pageSize: number; criu: string | null; pieces: { from: 'install' | 'checkout' | null; problem: string | null }; dir: string }
+	/**
+	 * `criu`: its version, null when there is none; `pieces`: where CRIU gets hotcache from there, or why it
+	 * cannot; `pidNamespace`: its pid namespace (pid-namespace.ts), null when unknown.
+	 */
+	| { type: 'hello'; protocol: number; host: string; pid: number; time: number; pageSize: number; criu: string | null; pieces: { from: 'install' | 'checkout' | null; problem: string | null }; dir: string; pidNamespace: string | null }
 	| { type: 'pong'; time: number }
 	/** The prefetch of plan `seq` started with this many pages to do. */
 	| { type: 'warming'; seq: number; time: number; pages: number }
@@ -88,7 +91,7 @@ const TO_AGENT: Record<ToAgent['type'], Shape> = {
 };
 
 const FROM_AGENT: Record<FromAgent['type'], Shape> = {
-	hello: { protocol: 'number', host: 'string', pid: 'number', time: 'number', pageSize: 'number', criu: 'string|null', pieces: 'object', dir: 'string' },
+	hello: { protocol: 'number', host: 'string', pid: 'number', time: 'number', pageSize: 'number', criu: 'string|null', pieces: 'object', dir: 'string', pidNamespace: 'string|null' },
 	pong: { time: 'number' },
 	warming: { seq: 'number', time: 'number', pages: 'number' },
 	progress: { seq: 'number', time: 'number', donePages: 'number', totalPages: 'number', fetchedBytes: 'number' },
@@ -152,11 +155,22 @@ function messageOf(raw: unknown): Record<string, unknown> & { type: string } {
 	return raw as Record<string, unknown> & { type: string };
 }
 
+/**
+ * A hello of another protocol version may have other fields: only its version and host are checked, so
+ * that the receiver can say which versions differ (it reads nothing else of it before refusing it).
+ */
+function otherVersionHello(m: Record<string, unknown> & { type: string }): boolean {
+	if (m.type !== 'hello' || m.protocol === PROTOCOL_VERSION) return false;
+	check(m, { protocol: 'number', host: 'string' }, 'hello');
+	return true;
+}
+
 /** A message from the source, checked field by field. */
 export function parseToAgent(raw: unknown): ToAgent {
 	const m = messageOf(raw);
 	const shape = TO_AGENT[m.type as ToAgent['type']];
 	if (!shape) throw new ProtocolError(`unknown message type ${JSON.stringify(m.type.slice(0, 40))}`);
+	if (otherVersionHello(m)) return m as unknown as ToAgent;
 	check(m, shape, m.type);
 	if (m.type === 'hello' && !WARM_MODES.includes(m.warm as Warm)) throw new ProtocolError(`hello: unknown warm mode ${JSON.stringify(m.warm)}`);
 	return m as unknown as ToAgent;
@@ -167,6 +181,7 @@ export function parseFromAgent(raw: unknown): FromAgent {
 	const m = messageOf(raw);
 	const shape = FROM_AGENT[m.type as FromAgent['type']];
 	if (!shape) throw new ProtocolError(`unknown message type ${JSON.stringify(m.type.slice(0, 40))}`);
+	if (otherVersionHello(m)) return m as unknown as FromAgent;
 	check(m, shape, m.type);
 	if (m.type === 'hello') check(m.pieces as Record<string, unknown>, { from: 'string|null', problem: 'string|null' }, 'hello.pieces');
 	if (m.type === 'restored') check(m, m.ok ? RESTORED_OK : RESTORED_FAILED, 'restored');

@@ -16,6 +16,7 @@ import { criuDone, criuPieces, startCriu, type CriuOutcome } from './criu.js';
 import { linkPace, sendImages } from './images.js';
 import { makeMigrationDir, newMigrationId } from './migration-dir.js';
 import { pageCount, plannedPages } from './plan-pages.js';
+import { pidNamespaceId, waitPidFree } from './pid-namespace.js';
 import { Interrupted, precopy } from './precopy.js';
 import type { Scope } from './scope.js';
 import { parseFromAgent, PROTOCOL_VERSION, type FromAgent, type ToAgent, type Warm } from './protocol.js';
@@ -68,6 +69,8 @@ const PINGS = 3;
 const RESULT_TIMEOUT_MS = 330_000;
 const RESTORE_TIMEOUT_MS = 600_000;
 const AGENT_EXIT_MS = 10_000;
+/** How long a restore in the source's own pid namespace waits for the dumped pid to be released. */
+const PID_FREE_MS = 3_000;
 
 /** Rejects with `error` after `ms` (the timer does not keep Node alive). */
 function timeout(ms: number, error: () => Error): Promise<never> {
@@ -98,6 +101,8 @@ export class Migration {
 	private pageSize = 4096;
 	/** The agent's migration directory (its record), on the destination. */
 	private destinationDir: string | null = null;
+	/** The destination restores in this pid namespace (one kernel): the dumped pid must be released first. */
+	private sharedPidNamespace = false;
 	private readonly dumpPieces: string[];
 	private readonly imagesDir: string;
 	private readonly defaultImages: boolean;
@@ -183,6 +188,7 @@ export class Migration {
 		);
 		if (hello.protocol !== PROTOCOL_VERSION) throw new MigrateError('protocol', `the destination speaks protocol ${hello.protocol}, this hotcache ${PROTOCOL_VERSION}: use the same version on both sides`);
 		this.pageSize = hello.pageSize;
+		this.sharedPidNamespace = hello.pidNamespace !== null && hello.pidNamespace === pidNamespaceId();
 		const samples = [];
 		for (let i = 0; i < PINGS; i++) {
 			const sent = now();
@@ -382,6 +388,7 @@ export class Migration {
 		}
 
 		req.ui.phase('restore');
+		if (this.sharedPidNamespace) await this.pidReleased();
 		let restored: Extract<FromAgent, { type: 'restored' }>;
 		try {
 			restored = await this.expect('restored', RESTORE_TIMEOUT_MS, () => this.channel!.send({ type: 'restore' }));
@@ -406,10 +413,16 @@ export class Migration {
 		return { outcome: 'moved', error: null };
 	}
 
+	/** The dump killed the process; until it is reaped here its pid cannot be restored in this pid namespace. */
+	private async pidReleased(): Promise<void> {
+		if (!(await waitPidFree(this.req.pid, PID_FREE_MS))) this.note(`pid ${this.req.pid} was still taken ${PID_FREE_MS / 1000} s after the dump (its parent has not reaped it): the restore may fail`);
+	}
+
 	/** After the freeze: the process is restored here, from the images it was dumped to. */
 	private async restoreOnSource(reason: string): Promise<{ outcome: Outcome; error: string | null }> {
 		await this.abortAgent(reason);
 		await this.closeAgent();
+		await this.pidReleased();
 		const env: NodeJS.ProcessEnv = { ...process.env, HOTCACHE_DISABLE: '1' }; // the source's cache is still warm
 		const child = startCriu(['restore', '-D', this.imagesDir, '-d'], this.imagesDir, 'restore-source.log', env);
 		const back = await criuDone(child, this.imagesDir, 'restore-source.log');
