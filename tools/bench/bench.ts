@@ -8,6 +8,7 @@ import path from 'node:path';
 import { projectRoot, projectVersion } from '../project.js';
 import { removeLink } from '../hosts/link.js';
 import { makeStorage } from '../hosts/storage.js';
+import { killRunningCommands } from '../vm/exec.js';
 import { runInRootfs } from '../testenv/run.js';
 import { buildWorkloads } from './build.js';
 import { reference, runMetrics, type Reference, type RunMetrics } from './metrics.js';
@@ -89,7 +90,10 @@ export async function runBench(settings: BenchSettings, opts: BenchOptions = {})
 		if (existsSync(path.join(HOST_BLKIO, name))) await removeLink(HOST_BLKIO, name);
 		rmSync(work, { recursive: true, force: true });
 	};
-	const interrupted = (): void => void cleanUp().finally(() => process.exit(130));
+	const interrupted = (): void => {
+		killRunningCommands(); // mke2fs filling the storage, when the Ctrl-C reached this process alone
+		void cleanUp().finally(() => process.exit(130));
+	};
 	process.once('SIGINT', interrupted);
 	try {
 		const storage = path.join(work, 'storage.img');
