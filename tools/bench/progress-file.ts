@@ -12,10 +12,18 @@ export interface Counts {
 	ops: number;
 }
 
-/** A zeroed progress file with room for `units` touched entries; the epoch starts at 1. */
-export function createProgressFile(file: string, units: number): void {
+/**
+ * A zeroed progress file with room for `units` touched entries; the epoch starts at 1. `counting`: with
+ * the magic and `units` already set, for a host a running workload is restored onto (its counts there
+ * start from zero; it never writes the magic again).
+ */
+export function createProgressFile(file: string, units: number, opts: { counting?: boolean } = {}): void {
 	const buf = Buffer.alloc(HEADER_BYTES + units);
 	buf.writeBigUInt64LE(1n, OFFSET.epoch);
+	if (opts.counting) {
+		buf.writeBigUInt64LE(MAGIC, OFFSET.magic);
+		buf.writeBigUInt64LE(BigInt(units), OFFSET.units);
+	}
 	writeFileSync(file, buf, { mode: 0o644 });
 }
 

@@ -18,15 +18,18 @@ export interface BootKit {
 // (kerndat) needs or it refuses to run.
 const DRIVERS = ['virtio_pci', 'virtio_blk', 'overlay', 'unix_diag', 'netlink_diag', 'af_packet_diag', 'tcp_diag', 'udp_diag', 'nf_tables'];
 
-/** Builds the module for `tree` in `scratch` and makes its initramfs, with hotcache-capture when given. */
-export async function makeBootKit(tree: KernelTree, scratch: string, capture: string | null): Promise<BootKit> {
+/**
+ * Builds the module for `tree` in `scratch` and makes its initramfs, with hotcache-capture when given
+ * and `moreDrivers` loaded after the usual ones (the NFS VMs' network and NFS modules).
+ */
+export async function makeBootKit(tree: KernelTree, scratch: string, capture: string | null, moreDrivers: string[] = []): Promise<BootKit> {
 	const built = await buildForKernel(tree, scratch);
 	const initrd = path.join(scratch, `initramfs-${tree.name}.cpio`);
 	await makeInitramfs(initrd, {
 		busybox: BUSYBOX,
 		module: built.module,
 		selftest: built.selftest,
-		driverModules: guestModules(tree.modulesDir, DRIVERS),
+		driverModules: guestModules(tree.modulesDir, [...DRIVERS, ...moreDrivers]),
 		capture,
 	});
 	return { tree, built, initrd };

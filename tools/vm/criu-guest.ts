@@ -22,12 +22,17 @@ export interface CriuGuest {
 	rootfs: RootfsSpec;
 }
 
-function guest(suite: CriuGuest['suite'], criu: string): CriuGuest {
-	return { suite, criu, rootfs: { name: 'vm-criu', suite, packages: ['criu', 'nodejs', 'util-linux-extra'] } };
+function guest(suite: CriuGuest['suite'], criu: string, name = 'vm-criu', more: string[] = []): CriuGuest {
+	return { suite, criu, rootfs: { name, suite, packages: ['criu', 'nodejs', 'util-linux-extra', ...more] } };
 }
 
 export const BOOKWORM_GUEST = guest('bookworm', '3.17.1');
 export const TRIXIE_GUEST = guest('trixie', '4.1.1');
+/**
+ * The NFS VMs' one image (tools/bench/nfs-vms.ts): the trixie criu guest with an NFS server and client,
+ * ssh for `hotcache migrate --to ssh:`, and ip and ps for the guests' network and processes.
+ */
+export const NFS_GUEST = guest('trixie', '4.1.1', 'vm-nfs', ['nfs-kernel-server', 'nfs-common', 'openssh-server', 'openssh-client', 'iproute2', 'procps', 'kmod']);
 
 /** Not needed to run criu and node in the guest; more than half of the tree. */
 const TRIMMED = ['usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/locale', 'var/cache/apt', 'var/lib/apt/lists'];

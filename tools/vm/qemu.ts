@@ -12,12 +12,20 @@ export interface BootOptions {
 	append: string;
 	timeoutMs: number;
 	memoryMb?: number;
+	/** QEMU's network options (netdevs and NICs); none by default. */
+	network?: string[];
+	/** Stops the guest (killed by its pid) when aborted: a guest that serves others until they are done. */
+	signal?: AbortSignal;
+	/** Called with the console's output as it comes (a long guest's progress). */
+	onOutput?: (chunk: string) => void;
 }
 
 export interface Drive {
 	file: string;
 	/** Attached read-only: a cached image the guest must not change. */
 	readOnly?: boolean;
+	/** Writable, the writes kept in a temporary file QEMU discards at exit: a cached image used as a guest's own. */
+	snapshot?: boolean;
 }
 
 export interface BootResult {
@@ -35,8 +43,8 @@ process.on('exit', () => {
 export function bootVm(opts: BootOptions): Promise<BootResult> {
 	const args = [
 		'-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', String(opts.memoryMb ?? 1024),
-		'-nographic', '-nic', 'none', '-no-reboot', '-kernel', opts.kernel, '-initrd', opts.initrd,
-		...opts.drives.flatMap((d) => ['-drive', `file=${d.file},if=virtio,format=raw${d.readOnly ? ',readonly=on' : ''}`]),
+		'-nographic', ...(opts.network ?? ['-nic', 'none']), '-no-reboot', '-kernel', opts.kernel, '-initrd', opts.initrd,
+		...opts.drives.flatMap((d) => ['-drive', `file=${d.file},if=virtio,format=raw${d.readOnly ? ',readonly=on' : ''}${d.snapshot ? ',snapshot=on' : ''}`]),
 		'-append', `console=ttyS0 quiet panic=-1 ${opts.append}`,
 	];
 	const started = Date.now();
@@ -45,20 +53,30 @@ export function bootVm(opts: BootOptions): Promise<BootResult> {
 		live.add(child);
 		let console = '';
 		let timedOut = false;
-		const keep = (c: Buffer) => (console += c.toString('latin1'));
+		const keep = (c: Buffer): void => {
+			const text = c.toString('latin1');
+			console += text;
+			opts.onOutput?.(text);
+		};
 		child.stdout.on('data', keep);
 		child.stderr.on('data', keep);
 		const timer = setTimeout(() => {
 			timedOut = true;
 			if (child.pid) process.kill(child.pid, 'SIGKILL');
 		}, opts.timeoutMs);
+		const stop = (): void => {
+			if (child.pid && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+		};
+		opts.signal?.addEventListener('abort', stop, { once: true });
 		child.on('error', (err) => {
 			clearTimeout(timer);
+			opts.signal?.removeEventListener('abort', stop);
 			live.delete(child);
 			reject(err);
 		});
 		child.on('close', (code) => {
 			clearTimeout(timer);
+			opts.signal?.removeEventListener('abort', stop);
 			live.delete(child);
 			resolve({ console, code, timedOut, ms: Date.now() - started });
 		});

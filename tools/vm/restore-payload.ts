@@ -37,8 +37,12 @@ function productionPackages(): string[] {
 	return [...seen].filter((name) => existsSync(path.join(projectRoot, 'node_modules', name)));
 }
 
-/** Copies the payload into `dir` (created); the action script is then `dir`/hooks/action-script. */
-export function stageRestorePayload(dir: string): void {
+/**
+ * Copies the payload into `dir` (created); the action script is then `dir`/hooks/action-script. `more`:
+ * further built paths of the checkout to copy alike (the NFS VMs' whole installation: the `hotcache`
+ * command, the plugin, hotcache-capture, the private Node).
+ */
+export function stageRestorePayload(dir: string, more: string[] = []): void {
 	const missing = restorePayloadMissing();
 	if (missing) throw new Error(missing);
 	const copy = (rel: string) => {
@@ -46,6 +50,6 @@ export function stageRestorePayload(dir: string): void {
 		// Modes must survive: the action script is executed.
 		cpSync(path.join(projectRoot, rel), path.join(dir, rel), { recursive: true, preserveTimestamps: true });
 	};
-	for (const rel of [...FILES, ...DIST]) copy(rel);
+	for (const rel of [...FILES, ...DIST, ...more]) copy(rel);
 	for (const name of productionPackages()) copy(path.join('node_modules', name));
 }

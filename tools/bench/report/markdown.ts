@@ -1,6 +1,7 @@
 // The results for people: the settings, then one table per workload (medians over the runs, with
 // mean and standard deviation), the variants that could not run and why, and the failed runs.
 import type { BenchResult } from '../bench.js';
+import type { VariantSummary } from '../summary.js';
 import { variant } from '../variants.js';
 import { workload } from '../workloads.js';
 import { amountText, ratioText, secondsText, spreadText } from './format.js';
@@ -13,16 +14,7 @@ export function markdownReport(r: BenchResult): string {
 		const wl = workload(w);
 		const unit = wl.measure === 'bytes' ? 'data read' : 'lookups done';
 		lines.push(`## ${w}: ${wl.label}`, '', `${unit} in the ${r.settings.durationS} s window, and from the migration's request (at ${r.settings.migrateAtS} s) to its end; median (mean, sd) over the runs`, '');
-		lines.push(`| variant | runs | ${unit} | vs CRIU alone | vs no migration | since the request | vs CRIU alone | downtime | back to 90% | seconds lost | prefetched, never read |`);
-		lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
-		for (const s of rows) {
-			const amount = (v: number) => amountText(v, s.measure);
-			const bytes = (v: number) => amountText(v, 'bytes');
-			lines.push(
-				`| ${variant(s.variant).label} | ${s.runs} | ${spreadText(s.amount, amount)} | ${ratioText(s.vsCriu)} | ${ratioText(s.vsNone)} | ${spreadText(s.sinceAsked, amount)} | ${ratioText(s.sinceAskedVsCriu)} | ` +
-					`${spreadText(s.downtime, secondsText)} | ${spreadText(s.recovery, secondsText)} | ${spreadText(s.secondsLost, secondsText)} | ${spreadText(s.prefetchedNeverRead, bytes)} |`,
-			);
-		}
+		lines.push(...variantTable(rows, unit));
 		lines.push('');
 	}
 	if (r.skipped.length) lines.push('Not run:', '', ...r.skipped.map((s) => `- ${s.workload} / ${variant(s.variant).label}: ${s.reason}`), '');
@@ -33,4 +25,21 @@ export function markdownReport(r: BenchResult): string {
 		'',
 	);
 	return lines.join('\n');
+}
+
+/** One workload's table: a row per variant, medians (mean, sd) over its runs. */
+export function variantTable(rows: VariantSummary[], unit: string): string[] {
+	const lines = [
+		`| variant | runs | ${unit} | vs CRIU alone | vs no migration | since the request | vs CRIU alone | downtime | back to 90% | seconds lost | prefetched, never read |`,
+		'|---|---|---|---|---|---|---|---|---|---|---|',
+	];
+	for (const s of rows) {
+		const amount = (v: number) => amountText(v, s.measure);
+		const bytes = (v: number) => amountText(v, 'bytes');
+		lines.push(
+			`| ${variant(s.variant).label} | ${s.runs} | ${spreadText(s.amount, amount)} | ${ratioText(s.vsCriu)} | ${ratioText(s.vsNone)} | ${spreadText(s.sinceAsked, amount)} | ${ratioText(s.sinceAskedVsCriu)} | ` +
+				`${spreadText(s.downtime, secondsText)} | ${spreadText(s.recovery, secondsText)} | ${spreadText(s.secondsLost, secondsText)} | ${spreadText(s.prefetchedNeverRead, bytes)} |`,
+		);
+	}
+	return lines;
 }
