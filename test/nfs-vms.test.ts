@@ -1,7 +1,8 @@
 // The NFS VMs' check (tools/bench/nfs-vms.ts) in its cheap pieces: the guests' config and plan, the
 // network options, the two clients' samples made into one timeline and judged, the destination's
-// progress file. The VMs themselves are not booted here: a session takes about 5 minutes before its
-// first run (three guests under emulation), over the suite's budget for one test.
+// progress file. The VMs themselves are not booted here: under emulation a session takes about 1.5 min
+// to build its disks, boot, mount and install, and one run with a migration 1.5-2 min more (Node and
+// criu are slow there): over the 3 minutes a VM test may cost in the suite.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -178,14 +178,20 @@ export function judgeNfsRuns(out: string, s: NfsVmsSettings): { runs: NfsRunResu
 	return { runs, summaries: summarize(measured, ['reread'], s.variants) };
 }
 
+/** The NFS mount's options that matter here, from its /proc/mounts line. */
+function mountOptions(line: string | undefined): string {
+	const opts = line?.split(' ')[3]?.split(',') ?? [];
+	return opts.filter((o) => /^(vers|rsize|proto|actimeo|acregmax)=/.test(o)).join(',') || 'mount unknown';
+}
+
 function settingsText(s: NfsVmsSettings, link: Spread | null, guest: Record<string, string>): string[] {
 	const mbps = link ? `${link.median.toFixed(1)} MB/s median (${link.min.toFixed(1)}-${link.max.toFixed(1)}) over ${link.n} runs` : 'not measured';
 	return [
-		`NFS VMs: srv (NFSv4.2 server, max_block_size 1 MiB, its cache warm), src and dst (clients, ${guest.mount ?? 'mount unknown'}); QEMU TCG, UDP socket links on one hub`,
+		`NFS VMs: srv (NFSv4.2 server, max_block_size 1 MiB, the file in its cache), src and dst (clients: ${mountOptions(guest.mount)}); QEMU TCG, 2 vCPUs each, UDP socket links on one hub`,
 		`guests: Linux ${guest.kernel ?? '?'}, criu ${guest.criu ?? '?'}, Node ${guest.node ?? '?'}; hotcache installed with \`hotcache install\`, moved with \`hotcache migrate --to ssh:192.0.2.3\``,
-		`link: the source's cold sequential read of the file before each run (client cache dropped, server's warm): ${mbps}`,
+		`link: the source's cold sequential read of the file before each run (evicted on the client, in the server's cache): ${mbps}`,
 		`workload: reread, ${s.fileBytes / MiB} MiB file on the NFS export; window ${s.windowS} s, migration asked at ${s.moveAtS} s; runs per variant: ${s.runs}; variants: ${s.variants.join(', ')} (interleaved, one boot)`,
-		'before each run: drop_caches on both clients, then the file read once on the source (source warm, destination cold); progress sampled every 100 ms in each guest, the destination\'s samples put on the source\'s clock by hotcache migrate\'s offset',
+		'before each run: the file evicted on both clients (fadvise DONTNEED, checked with fincore), then read once on the source (source warm, destination cold); progress sampled every 100 ms in each guest, the destination\'s samples put on the source\'s clock by hotcache migrate\'s offset',
 	];
 }
 

@@ -3,8 +3,9 @@
 # criu probes) and hotcache.ko, sets MGLRU as the kernel command line asks (hotcache_mglru=y|n; without
 # it, the kernel's default stays), then either (hotcache_guest=criu) switches to the Debian root file
 # system on /dev/vda with the job disk /dev/vdb at /job and runs /job/guest-criu.sh there
-# (tools/vm/criu-job.ts; hotcache_job=NAME.sh runs /job/NAME.sh instead: tools/bench/nfs-vms.ts), or runs the test program on the ext4 disk /dev/vda, then hotcache-capture when
-# it is there (guest-capture.sh), and powers off.
+# (tools/vm/criu-job.ts; hotcache_job=NAME.sh runs /job/NAME.sh instead: tools/bench/nfs-vms.ts), or
+# runs the test program on the ext4 disk /dev/vda, then hotcache-capture when it is there
+# (guest-capture.sh), and powers off.
 # Lines starting with HOTCACHE- are read by the host.
 /bin/busybox --install -s /bin
 export PATH=/bin
