@@ -11,7 +11,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { MigrationSummary } from '../tools/migrate/summary.js';
 import { guestConfig, guestPlan, judgeNfsRuns, type NfsVmsSettings } from '../tools/bench/nfs-vms.js';
-import { mergedTimeline, nfsObservation, type GuestRun } from '../tools/bench/nfs-observation.js';
+import { coldSecondsAfterResume, mergedTimeline, nfsObservation, type GuestRun } from '../tools/bench/nfs-observation.js';
 import { createProgressFile, ProgressReader } from '../tools/bench/progress-file.js';
 import type { RawSample } from '../tools/bench/sampler.js';
 import { clientNetwork, freeLinkPorts, serverNetwork } from '../tools/vm/nfs-net.js';
@@ -97,6 +97,17 @@ t('a run\'s observation: the window from the start, the request, freeze and resu
 	assert.ok(Math.abs(obs.freeze! - 4) < 1e-9 && Math.abs(obs.resume! - 5) < 1e-9, `${obs.freeze} ${obs.resume}`);
 	const notMoved = nfsObservation({ ...run, outcome: 'restored-on-source' }, src, [], { ...summary, outcome: 'restored-on-source' }, 10);
 	assert.is(notMoved.freeze, null);
+});
+
+t('cold seconds after the resume: the half-second steps below half the run\'s own rate before the request', () => {
+	const rate = 100 * MiB;
+	// Full speed to the freeze at 4 s, nothing to the resume at 5 s, a tenth of it to 8 s, full speed after.
+	const count = (s: number) => rate * Math.min(s, 4) + (s > 5 ? 0.1 * rate * (Math.min(s, 8) - 5) : 0) + (s > 8 ? rate * (s - 8) : 0);
+	const tl = mergedTimeline(samples(0, 20, count), [], 0, T0);
+	assert.is(coldSecondsAfterResume(tl, 3, 5, 20), 3);
+	assert.is(coldSecondsAfterResume(tl, 3, 5, 7), 2, 'counted within the window only');
+	assert.is(coldSecondsAfterResume(tl, 3, 21, 20), null, 'resumed after the window');
+	assert.is(coldSecondsAfterResume(tl, 3, null, 20), null);
 });
 
 t('runs written as the source guest writes them are judged against no migration', () => {

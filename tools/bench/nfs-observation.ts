@@ -50,3 +50,25 @@ export function nfsObservation(run: GuestRun, src: RawSample[], dst: RawSample[]
 export function coldReadMBps(run: GuestRun, bytes: number): number {
 	return bytes / 1e6 / ((run.warmNs[1] - run.warmNs[0]) / 1e9);
 }
+
+/** Half a second: the step of the cold-time count below. */
+const STEP_S = 0.5;
+/** Below this share of its own rate before the request, a run reads cold. */
+const COLD_SHARE = 0.5;
+/** How long after the resume the cold time is counted. */
+const COLD_SPAN_S = 30;
+
+/**
+ * Seconds, in the COLD_SPAN_S after the resume (within the window), whose rate is below COLD_SHARE of the
+ * run's own rate from 1 s to the request; null when it did not resume inside the window. Judged against
+ * the run itself, not against the runs without migration: in emulated guests on shared cores the cached
+ * re-read's rate moves by 2x from one run to the next, which buries the seconds lost, not this.
+ */
+export function coldSecondsAfterResume(tl: Timeline, askedAt: number, resume: number | null, windowEnd: number): number | null {
+	if (resume === null || resume + STEP_S > windowEnd) return null;
+	const rate = (from: number, to: number): number => (amountAt(tl, to, 'bytes') - amountAt(tl, from, 'bytes')) / (to - from);
+	const own = rate(1, askedAt);
+	let cold = 0;
+	for (let t = resume; t + STEP_S <= Math.min(windowEnd, resume + COLD_SPAN_S) + 1e-9; t += STEP_S) if (rate(t, t + STEP_S) < COLD_SHARE * own) cold += STEP_S;
+	return cold;
+}

@@ -4,6 +4,7 @@
 // benchmark's own metrics (metrics.ts, summary.ts) on the guests' 100 ms samples. Run as root:
 //   node dist/tools/bench/nfs-vms.js [--runs 3] [--file-mib 256] [--window 40] [--move-at 12]
 //                                    [--variants none,off,freeze,precopy] [--out DIR]
+//   node dist/tools/bench/nfs-vms.js --report DIR/result.json     (the tables again, from a result)
 // Results: result.json and summary.md in DIR (default /var/tmp/hotcache-nfs-vms-PID), printed.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,11 +24,11 @@ import { stageRestorePayload } from '../vm/restore-payload.js';
 import { makeScratchDir } from '../vm/scratch.js';
 import { buildWorkloads } from './build.js';
 import { reference, runMetrics, type RunMetrics } from './metrics.js';
-import { coldReadMBps, nfsObservation, type GuestRun } from './nfs-observation.js';
+import { coldReadMBps, coldSecondsAfterResume, nfsObservation, type GuestRun } from './nfs-observation.js';
 import { variantTable } from './report/markdown.js';
 import type { RawSample } from './sampler.js';
 import { FULL, type BenchSettings } from './settings.js';
-import { spread, type Spread } from './stats.js';
+import { median, spread, type Spread } from './stats.js';
 import { summarize, type VariantSummary } from './summary.js';
 import type { Timeline } from './timeline.js';
 import { parseVariants, variant, type VariantId } from './variants.js';
@@ -82,7 +83,7 @@ export interface NfsVmsResult {
 	summaries: VariantSummary[];
 }
 
-function parseSettings(argv: string[]): NfsVmsSettings & { out: string | null } {
+function parseSettings(argv: string[]): NfsVmsSettings & { out: string | null; report: string | null } {
 	const { values } = parseArgs({
 		args: argv,
 		options: {
@@ -92,6 +93,7 @@ function parseSettings(argv: string[]): NfsVmsSettings & { out: string | null } 
 			'move-at': { type: 'string', default: '12' },
 			variants: { type: 'string', default: 'none,off,freeze,precopy' },
 			out: { type: 'string' },
+			report: { type: 'string' },
 		},
 	});
 	const s = {
@@ -101,6 +103,7 @@ function parseSettings(argv: string[]): NfsVmsSettings & { out: string | null } 
 		windowS: Number(values.window),
 		moveAtS: Number(values['move-at']),
 		out: values.out ?? null,
+		report: values.report ?? null,
 	};
 	if (!Number.isInteger(s.runs) || s.runs < 1) throw new Error('--runs: a whole number of at least 1');
 	if (!Number.isInteger(s.fileBytes / MiB) || s.fileBytes < MiB) throw new Error('--file-mib: a whole number of MiB');
@@ -199,6 +202,19 @@ export function nfsMarkdown(r: NfsVmsResult): string {
 	const lines = [`# hotcache bench over NFS VMs: ${r.startedAt}`, '', '```', ...r.settingsText, `host: ${r.host.name}, Linux ${r.host.kernel}, ${r.host.cpus} CPUs; ${r.session.seconds.toFixed(0)} s for the boot and the runs`, '```', ''];
 	lines.push(`data read in the ${r.settings.windowS} s window, and from the migration's request (at ${r.settings.moveAtS} s) to its end; median (mean, sd) over the runs`, '');
 	lines.push(...variantTable(r.summaries, 'data read'), '');
+	lines.push('Per run (in plan order): cold seconds after the resume (0.5 s steps in the 30 s after it whose rate is below half the run\'s own before the request), the downtime, and the plan resident on the destination at the resume:', '');
+	lines.push('| variant | cold s after the resume, per run | median | downtime, s | resident at the resume |', '|---|---|---|---|---|');
+	for (const v of r.settings.variants.filter((x) => x !== 'none')) {
+		const runs = r.runs.filter((x) => x.variant === v);
+		const cold = runs.map((x) => coldSecondsAfterResume(x.timeline, x.askedAt, x.resume, r.settings.windowS));
+		const known = cold.filter((c): c is number => c !== null);
+		const resident = runs.map((x) => (x.migration?.plan.bytes ? `${Math.round((100 * (x.migration.plan.residentAtResume ?? 0)) / x.migration.plan.bytes)}%` : '-'));
+		lines.push(
+			`| ${variant(v).label} | ${cold.map((c) => (c === null ? 'after the window' : c.toFixed(1))).join(', ')} | ${known.length ? median(known).toFixed(1) : '-'} | ` +
+				`${runs.map((x) => x.metrics.downtime?.toFixed(2) ?? '-').join(', ')} | ${resident.join(', ')} |`,
+		);
+	}
+	lines.push('');
 	const notMoved = r.runs.filter((x) => x.variant !== 'none' && x.outcome !== 'moved');
 	if (notMoved.length) lines.push('Not moved (left out of the table):', '', ...notMoved.map((x) => `- ${variant(x.variant).label}, run ${x.index + 1}: ${x.outcome || 'no summary'}${x.migration?.error ? `: ${x.migration.error}` : ''}`), '');
 	return lines.join('\n');
@@ -288,7 +304,12 @@ async function main(): Promise<number> {
 		console.error('nfs-vms: needs root (debootstrap, QEMU disks)');
 		return 1;
 	}
-	const { out: outOpt, ...s } = parseSettings(process.argv.slice(2));
+	const { out: outOpt, report, ...s } = parseSettings(process.argv.slice(2));
+	if (report) {
+		// The table again from a result.json (its runs' timelines are all there).
+		console.log(nfsMarkdown(JSON.parse(readFileSync(report, 'utf8')) as NfsVmsResult));
+		return 0;
+	}
 	const out = outOpt ?? `/var/tmp/hotcache-nfs-vms-${process.pid}`;
 	const r = await runNfsVms(s, (line) => console.error(line));
 	mkdirSync(out, { recursive: true });
