@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import type { MigrationSummary } from '../migrate/summary.js';
 import { PATHS } from '../../contract/out/contract.js';
 import { projectVersion } from '../project.js';
-import { makeBootKit } from '../vm/boot-kit.js';
+import { makeBootKit, type BootKit } from '../vm/boot-kit.js';
 import { ensureCriuGuestDisk, NFS_GUEST } from '../vm/criu-guest.js';
 import { makeDisk } from '../vm/disk.js';
 import { execCommand } from '../vm/exec.js';
@@ -61,6 +61,8 @@ export interface NfsRunResult {
 	outcome: string;
 	/** The source's cold sequential read of the file before the run (its warm-up), MB/s. */
 	linkMBps: number;
+	/** The file's pages left on the source and the destination by the eviction before the run. */
+	coldPages: [number | null, number | null];
 	askedAt: number;
 	freeze: number | null;
 	resume: number | null;
@@ -169,6 +171,7 @@ export function judgeNfsRuns(out: string, s: NfsVmsSettings): { runs: NfsRunResu
 		index,
 		outcome: run.outcome,
 		linkMBps: coldReadMBps(run, s.fileBytes),
+		coldPages: run.coldPages,
 		askedAt: obs.askedAt,
 		freeze: obs.freeze,
 		resume: obs.resume,
@@ -194,7 +197,7 @@ function settingsText(s: NfsVmsSettings, link: Spread | null, guest: Record<stri
 		`guests: Linux ${guest.kernel ?? '?'}, criu ${guest.criu ?? '?'}, Node ${guest.node ?? '?'}; hotcache installed with \`hotcache install\`, moved with \`hotcache migrate --to ssh:192.0.2.3\``,
 		`link: the source's cold sequential read of the file before each run (evicted on the client, in the server's cache): ${mbps}`,
 		`workload: reread, ${s.fileBytes / MiB} MiB file on the NFS export; window ${s.windowS} s, migration asked at ${s.moveAtS} s; runs per variant: ${s.runs}; variants: ${s.variants.join(', ')} (interleaved, one boot)`,
-		'before each run: the file evicted on both clients (fadvise DONTNEED, checked with fincore), then read once on the source (source warm, destination cold); progress sampled every 100 ms in each guest, the destination\'s samples put on the source\'s clock by hotcache migrate\'s offset',
+		'before each run: the file evicted on both clients (fadvise DONTNEED; the pages left, by fincore, in result.json), then read once on the source (source warm, destination cold); progress sampled every 100 ms in each guest, the destination\'s samples put on the source\'s clock by hotcache migrate\'s offset',
 	];
 }
 
@@ -220,7 +223,7 @@ export function nfsMarkdown(r: NfsVmsResult): string {
 	return lines.join('\n');
 }
 
-async function prepare(scratch: string, s: NfsVmsSettings, log: (line: string) => void): Promise<{ kit: Awaited<ReturnType<typeof makeBootKit>>; guestDisk: string; exportDisk: string; checkoutDisk: string }> {
+async function prepare(scratch: string, s: NfsVmsSettings, log: (line: string) => void): Promise<{ kit: BootKit; guestDisk: string; exportDisk: string; checkoutDisk: string }> {
 	ensureVmHostTools();
 	buildWorkloads();
 	const [tree, guestDisk] = await Promise.all([ensureKernel(KERNEL_TARGETS[1]!), ensureCriuGuestDisk(NFS_GUEST)]);

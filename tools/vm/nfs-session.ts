@@ -85,7 +85,8 @@ async function bootSession(setup: NfsSessionSetup): Promise<NfsSession & { conso
 		src: await makeJobDisk(setup, 'src', key),
 		dst: await makeJobDisk(setup, 'dst', key),
 	};
-	const [toSrc, toDst] = (await freeLinkPorts(2)) as [Parameters<typeof clientNetwork>[0], Parameters<typeof clientNetwork>[0]];
+	const links = await freeLinkPorts(2);
+	const [toSrc, toDst] = [links[0]!, links[1]!];
 	const network: Record<NfsRole, string[]> = { srv: serverNetwork([toSrc, toDst]), src: clientNetwork(toSrc, ADDRESS.src), dst: clientNetwork(toDst, ADDRESS.dst) };
 	const servers = new AbortController();
 	const started = Date.now();
