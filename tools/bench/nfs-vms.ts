@@ -16,7 +16,7 @@ import { projectVersion } from '../project.js';
 import { makeBootKit, type BootKit } from '../vm/boot-kit.js';
 import { ensureCriuGuestDisk, NFS_GUEST } from '../vm/criu-guest.js';
 import { makeDisk } from '../vm/disk.js';
-import { execCommand } from '../vm/exec.js';
+import { execCommand, killRunningCommands } from '../vm/exec.js';
 import { ensureVmHostTools } from '../vm/host.js';
 import { ensureKernel, KERNEL_TARGETS } from '../vm/kernels.js';
 import { runNfsSession } from '../vm/nfs-session.js';
@@ -250,6 +250,9 @@ export async function runNfsVms(s: NfsVmsSettings, log: (line: string) => void):
 	const startedAt = new Date().toISOString();
 	const scratch = makeScratchDir();
 	const interrupted = (): void => {
+		// mke2fs or debugfs on the scratch disks, when the Ctrl-C reached this process alone; QEMU is
+		// killed by its pid at exit (vm/qemu.ts).
+		killRunningCommands();
 		rmSync(scratch, { recursive: true, force: true });
 		process.exit(130);
 	};
