@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import type { MigrationSummary } from '../migrate/summary.js';
 import { PATHS } from '../../contract/out/contract.js';
 import { projectVersion } from '../project.js';
+import { ensureHostPackages } from '../setup/debian.js';
 import { makeBootKit, type BootKit } from '../vm/boot-kit.js';
 import { ensureCriuGuestDisk, NFS_GUEST } from '../vm/criu-guest.js';
 import { makeDisk } from '../vm/disk.js';
@@ -225,6 +226,7 @@ export function nfsMarkdown(r: NfsVmsResult): string {
 
 async function prepare(scratch: string, s: NfsVmsSettings, log: (line: string) => void): Promise<{ kit: BootKit; guestDisk: string; exportDisk: string; checkoutDisk: string }> {
 	ensureVmHostTools();
+	ensureHostPackages([{ name: 'openssh-client', provides: '/usr/bin/ssh-keygen' }]); // the session's key
 	buildWorkloads();
 	const [tree, guestDisk] = await Promise.all([ensureKernel(KERNEL_TARGETS[1]!), ensureCriuGuestDisk(NFS_GUEST)]);
 	log(`nfs-vms: kernel ${tree.release}, guest image ${guestDisk}`);
