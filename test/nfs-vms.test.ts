@@ -19,7 +19,7 @@ import { shellAssignments } from '../tools/vm/nfs-session.js';
 
 const t = suite('nfs-vms: config, network, timelines');
 const MiB = 2 ** 20;
-const SETTINGS: NfsVmsSettings = { runs: 2, variants: ['none', 'off', 'precopy'], fileBytes: 8 * MiB, windowS: 10, moveAtS: 3 };
+const SETTINGS: NfsVmsSettings = { runs: 2, variants: ['none', 'off', 'precopy'], fileBytes: 8 * MiB, windowS: 10, moveAtS: 3, paceBps: null };
 const T0 = 1_700_000_000_000; // ms
 
 /** Samples every 100 ms from `from` to `to` seconds after T0 (on the clock `shiftMs` ahead), of `count(t)`. */
@@ -50,6 +50,7 @@ t('the guest config runs the benchmark\'s reread on the export, with its progres
 	assert.is(c.plan.UNITS, String((8 * MiB) / 4096));
 	assert.is(c.plan.WINDOW_S, '10');
 	assert.is(c.plan.MOVE_AT_S, '3');
+	assert.match(guestConfig({ ...SETTINGS, paceBps: 80e6 }).plan.WORKLOAD!, / -p \/run\/hcbench\/progress -r 80000000$/, 'paced: reread -r');
 });
 
 t('the config is sh assignments that a real sh reads back as given, quotes and spaces included', () => {

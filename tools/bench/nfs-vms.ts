@@ -3,7 +3,7 @@
 // (tools/vm/nfs-session.ts, guest-nfs.sh), per variant side by side in one boot, judged with the
 // benchmark's own metrics (metrics.ts, summary.ts) on the guests' 100 ms samples. Run as root:
 //   node dist/tools/bench/nfs-vms.js [--runs 3] [--file-mib 256] [--window 40] [--move-at 12]
-//                                    [--variants none,off,freeze,precopy] [--out DIR]
+//                                    [--pace-mbps N] [--variants none,off,freeze,precopy] [--out DIR]
 //   node dist/tools/bench/nfs-vms.js --report DIR/result.json     (the tables again, from a result)
 // Results: result.json and summary.md in DIR (default /var/tmp/hotcache-nfs-vms-PID), printed.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,6 +54,8 @@ export interface NfsVmsSettings {
 	fileBytes: number;
 	windowS: number;
 	moveAtS: number;
+	/** The workload's read rate cap (reread -r), bytes/s, or null: as fast as the guest's CPU. */
+	paceBps: number | null;
 }
 
 export interface NfsRunResult {
@@ -94,6 +96,7 @@ function parseSettings(argv: string[]): NfsVmsSettings & { out: string | null; r
 			'file-mib': { type: 'string', default: '256' },
 			window: { type: 'string', default: '40' },
 			'move-at': { type: 'string', default: '12' },
+			'pace-mbps': { type: 'string' },
 			variants: { type: 'string', default: 'none,off,freeze,precopy' },
 			out: { type: 'string' },
 			report: { type: 'string' },
@@ -105,12 +108,14 @@ function parseSettings(argv: string[]): NfsVmsSettings & { out: string | null; r
 		fileBytes: Number(values['file-mib']) * MiB,
 		windowS: Number(values.window),
 		moveAtS: Number(values['move-at']),
+		paceBps: values['pace-mbps'] === undefined ? null : Number(values['pace-mbps']) * 1e6,
 		out: values.out ?? null,
 		report: values.report ?? null,
 	};
 	if (!Number.isInteger(s.runs) || s.runs < 1) throw new Error('--runs: a whole number of at least 1');
 	if (!Number.isInteger(s.fileBytes / MiB) || s.fileBytes < MiB) throw new Error('--file-mib: a whole number of MiB');
 	if (!(s.windowS > 0) || !(s.moveAtS > 0) || s.moveAtS >= s.windowS) throw new Error('--move-at must fall inside --window');
+	if (s.paceBps !== null && !(Number.isInteger(s.paceBps) && s.paceBps > 0)) throw new Error('--pace-mbps: a positive number of MB/s');
 	for (const v of s.variants) {
 		// The guest passes the variant as --warm: only those moved by hotcache migrate alone, or never.
 		if (variant(v).baseline !== null) throw new Error(`variant ${v}: its outside prefetcher is not run in the NFS VMs`);
@@ -138,7 +143,7 @@ export function guestConfig(s: NfsVmsSettings): { common: Record<string, string>
 	const w = workload('reread');
 	return {
 		common: { FILE: path.relative(NFS_MOUNT, w.dataEntries(paths.data)[0]!) },
-		plan: { PLAN: guestPlan(s), WORKLOAD: w.command(paths, settings), UNITS: String(w.units(settings)), WINDOW_S: String(s.windowS), MOVE_AT_S: String(s.moveAtS) },
+		plan: { PLAN: guestPlan(s), WORKLOAD: w.command(paths, settings) + (s.paceBps ? ` -r ${s.paceBps}` : ''), UNITS: String(w.units(settings)), WINDOW_S: String(s.windowS), MOVE_AT_S: String(s.moveAtS) },
 	};
 }
 
@@ -197,7 +202,7 @@ function settingsText(s: NfsVmsSettings, link: Spread | null, guest: Record<stri
 		`NFS VMs: srv (NFSv4.2 server, max_block_size 1 MiB, the file in its cache), src and dst (clients: ${mountOptions(guest.mount)}); QEMU TCG, 2 vCPUs each, UDP socket links on one hub`,
 		`guests: Linux ${guest.kernel ?? '?'}, criu ${guest.criu ?? '?'}, Node ${guest.node ?? '?'}; hotcache installed with \`hotcache install\`, moved with \`hotcache migrate --to ssh:192.0.2.3\``,
 		`link: the source's cold sequential read of the file before each run (evicted on the client, in the server's cache): ${mbps}`,
-		`workload: reread, ${s.fileBytes / MiB} MiB file on the NFS export; window ${s.windowS} s, migration asked at ${s.moveAtS} s; runs per variant: ${s.runs}; variants: ${s.variants.join(', ')} (interleaved, one boot)`,
+		`workload: reread, ${s.fileBytes / MiB} MiB file on the NFS export, ${s.paceBps ? `paced at ${s.paceBps / 1e6} MB/s (reread -r)` : 'unpaced'}; window ${s.windowS} s, migration asked at ${s.moveAtS} s; runs per variant: ${s.runs}; variants: ${s.variants.join(', ')} (interleaved, one boot)`,
 		'before each run: the file evicted on both clients (fadvise DONTNEED; the pages left, by fincore, in result.json), then read once on the source (source warm, destination cold); progress sampled every 100 ms in each guest, the destination\'s samples put on the source\'s clock by hotcache migrate\'s offset',
 	];
 }
