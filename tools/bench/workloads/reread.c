@@ -8,8 +8,8 @@
  *
  *   -m ANON  also holds ANON bytes of anonymous memory, written once with
  *            non-zero data, so that its checkpoint images are that large;
- *   -r RATE  reads at most RATE bytes per second (a workload of known speed,
- *            for testing the sampler); unlimited by default.
+ *   -r RATE  reads at most RATE bytes per second (a workload of known speed:
+ *            the sampler's test, the NFS check); unlimited by default.
  * Sizes take a k, m or g suffix. Publishes its progress in PROGRESS
  * (progress.h), one unit per page of FILE. Exits 2 on bad arguments.
  */
@@ -47,17 +47,29 @@ static void hold_anonymous(size_t len)
 		mem[i] = next_random(&seed);
 }
 
-/* Sleeps until `bytes` is no longer ahead of `rate` bytes per second since `start`. */
-static void pace(double start, uint64_t bytes, long long rate)
-{
-	double due = start + (double)bytes / (double)rate;
-	double wait = due - now();
+/* How far behind its schedule a paced reader may catch up: a scheduling hiccup, not an outage. */
+#define CATCH_UP_S 0.25
 
+/*
+ * Sleeps until `due` plus the time `n` bytes take at `rate` bytes per second, and returns
+ * that time. A reader further behind than CATCH_UP_S (frozen, moved, reading from a slow
+ * link) or whose clock jumped back (restored on another machine) starts its schedule anew
+ * from now: what it lost stays lost, as for a real client served at a fixed rate.
+ */
+static double pace(double due, ssize_t n, long long rate)
+{
+	double t = now(), wait;
+
+	if (due < t - CATCH_UP_S || due > t + 1.0)
+		due = t;
+	due += (double)n / (double)rate;
+	wait = due - now();
 	if (wait > 0) {
 		struct timespec ts = { (time_t)wait, (long)((wait - (time_t)wait) * 1e9) };
 
 		nanosleep(&ts, NULL);
 	}
+	return due;
 }
 
 int main(int argc, char **argv)
@@ -66,7 +78,7 @@ int main(int argc, char **argv)
 	long long block = 1 << 20, anon = 0, rate = 0;
 	struct progress *p;
 	off_t size, offset = 0;
-	double start;
+	double due;
 	char *buf;
 	int opt, fd;
 
@@ -87,7 +99,7 @@ int main(int argc, char **argv)
 	buf = alloc_or_die((size_t)block, "the read buffer");
 	hold_anonymous((size_t)anon);
 	p = progress_open(progress_file, ((uint64_t)size + PAGE - 1) / PAGE);
-	start = now();
+	due = now();
 	for (;;) {
 		ssize_t n = read(fd, buf, (size_t)block);
 
@@ -101,7 +113,7 @@ int main(int argc, char **argv)
 		progress_add(p, (uint64_t)n);
 		offset += n;
 		if (rate)
-			pace(start, p->bytes, rate);
+			due = pace(due, n, rate);
 	}
 usage:
 	fprintf(stderr, "usage: reread -f FILE -p PROGRESS [-b BLOCK] [-m ANON] [-r RATE]\n");
