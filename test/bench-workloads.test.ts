@@ -130,17 +130,22 @@ w('webtree: opens, reads and closes whole files, the popular tenth most', async 
 	}
 });
 
-w('the sampler\'s timeline of a re-reader paced at 40 MB/s shows 40 MB/s, in samples 100 ms apart', async () => {
-	const file = path.join(dir, 'paced-file');
-	const progress = path.join(dir, 'paced-progress');
+/** A re-reader of an 8 MiB file paced at `rate` bytes/s, and a reader of its progress file. */
+function pacedReread(name: string, rate: number): { child: ChildProcess; reader: ProgressReader } {
+	const file = path.join(dir, `${name}-file`);
+	const progress = path.join(dir, `${name}-progress`);
 	writeRandomFile(file, 8 * MiB);
 	createProgressFile(progress, 2048);
-	const rate = 40 * MiB;
 	const reader = new ProgressReader(progress);
-	const sampler = new Sampler(() => reader.read());
+	return { child: start('reread', ['-f', file, '-p', progress, '-b', '64k', '-r', String(rate)]), reader };
+}
+
+w('the sampler\'s timeline of a re-reader paced at 40 MB/s shows 40 MB/s, in samples 100 ms apart', async () => {
+	const rate = 40 * MiB;
 	const origin = wallMs();
+	const { reader } = pacedReread('paced', rate);
+	const sampler = new Sampler(() => reader.read());
 	sampler.start();
-	start('reread', ['-f', file, '-p', progress, '-b', '64k', '-r', String(rate)]);
 	let samples;
 	try {
 		await until(reader, (x) => x.bytes >= 2 * rate, 'two seconds of reading');
@@ -163,14 +168,9 @@ w('the sampler\'s timeline of a re-reader paced at 40 MB/s shows 40 MB/s, in sam
 });
 
 w('a paced re-reader stopped for a second does not make up for it afterwards (a moved process neither)', async () => {
-	const file = path.join(dir, 'stopped-file');
-	const progress = path.join(dir, 'stopped-progress');
-	writeRandomFile(file, 8 * MiB);
-	createProgressFile(progress, 2048);
 	const rate = 8 * MiB;
-	const reader = new ProgressReader(progress);
+	const { child, reader } = pacedReread('stopped', rate);
 	try {
-		const child = start('reread', ['-f', file, '-p', progress, '-b', '64k', '-r', String(rate)]);
 		await until(reader, (x) => x.bytes >= rate / 2, 'half a second of reading');
 		child.kill('SIGSTOP');
 		await delay(1000);
