@@ -16,8 +16,8 @@ import { projectVersion } from '../project.js';
 import { ensureHostPackages } from '../setup/debian.js';
 import { makeBootKit, type BootKit } from '../vm/boot-kit.js';
 import { ensureCriuGuestDisk, NFS_GUEST } from '../vm/criu-guest.js';
-import { makeDisk } from '../vm/disk.js';
-import { execCommand, killRunningCommands } from '../vm/exec.js';
+import { makeStorage } from '../hosts/storage.js';
+import { killRunningCommands } from '../vm/exec.js';
 import { ensureVmHostTools } from '../vm/host.js';
 import { ensureKernel, KERNEL_TARGETS } from '../vm/kernels.js';
 import { runNfsSession } from '../vm/nfs-session.js';
@@ -236,20 +236,15 @@ async function prepare(scratch: string, s: NfsVmsSettings, log: (line: string) =
 	const [tree, guestDisk] = await Promise.all([ensureKernel(KERNEL_TARGETS[1]!), ensureCriuGuestDisk(NFS_GUEST)]);
 	log(`nfs-vms: kernel ${tree.release}, guest image ${guestDisk}`);
 	const kit = await makeBootKit(tree, scratch, null, NFS_DRIVERS);
-	const exportDir = path.join(scratch, 'export.d');
 	const { settings, paths } = rereadIn(s);
-	const data = path.join(exportDir, path.relative(NFS_MOUNT, paths.data));
-	mkdirSync(data, { recursive: true });
-	await workload('reread').fill(data, settings);
 	const exportDisk = path.join(scratch, 'export.img');
-	await makeDisk(exportDisk, { from: exportDir, size: `${Math.ceil((s.fileBytes * 1.1) / MiB) + 64}M` });
-	rmSync(exportDir, { recursive: true, force: true });
-	const checkoutDir = path.join(scratch, 'checkout.d');
-	stageRestorePayload(checkoutDir, INSTALLATION);
+	await makeStorage(exportDisk, async (dir) => {
+		const data = path.join(dir, path.relative(NFS_MOUNT, paths.data));
+		mkdirSync(data, { recursive: true });
+		await workload('reread').fill(data, settings);
+	});
 	const checkoutDisk = path.join(scratch, 'checkout.img');
-	const { stdout } = await execCommand('du', ['-sm', checkoutDir]);
-	await makeDisk(checkoutDisk, { from: checkoutDir, size: `${Math.ceil(Number(stdout.split(/\s/)[0]) * 1.3) + 64}M` });
-	rmSync(checkoutDir, { recursive: true, force: true });
+	await makeStorage(checkoutDisk, (dir) => stageRestorePayload(dir, INSTALLATION));
 	return { kit, guestDisk, exportDisk, checkoutDisk };
 }
 
