@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -76,15 +77,34 @@ parts('the pid namespace is told apart, and a dumped pid is waited for until its
 	const inner = spawnSync('unshare', ['--pid', '--fork', process.execPath, '--input-type=module', '-e', `import { pidNamespaceId } from ${JSON.stringify(module)}; console.log(pidNamespaceId());`], { encoding: 'utf8' });
 	assert.is(inner.status, 0, inner.stderr);
 	assert.ok(inner.stdout.trim() && inner.stdout.trim() !== here, `${inner.stdout.trim()} vs ${here}`);
-	// A child that exits at once under a parent that never reaps it (sleep, after exec) stays a zombie
-	// until that parent ends and init takes it over.
-	const holder = spawn('/bin/sh', ['-c', 'true & echo $!; exec sleep 1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+	// A zombie under a parent that never reaps it: the shell forks a child that exits only once the
+	// shell has become `sleep` (an exit before the exec could be reaped by the shell itself), and the
+	// zombie is freed when the sleep is killed and init takes it over.
+	const holder = spawn('/bin/sh', ['-c', '(until read c </proc/$$/comm && [ "$c" = sleep ]; do :; done) & echo $!; exec sleep 600'], { stdio: ['ignore', 'pipe', 'ignore'] });
 	const [line] = (await once(holder.stdout, 'data')) as [Buffer];
 	const zombie = Number(line.toString().trim());
-	assert.is(await waitPidFree(zombie, 100), false, 'held while its parent lives');
+	try {
+		assert.ok(await becomesZombie(zombie, 10_000), `${zombie} became a zombie`);
+		assert.is(await waitPidFree(zombie, 100), false, 'held while its parent lives');
+	} finally {
+		holder.kill('SIGKILL');
+	}
 	assert.is(await waitPidFree(zombie, 10_000), true, 'free once reaped');
 	assert.is(await waitPidFree(zombie, 0), true);
 });
+
+async function becomesZombie(pid: number, timeoutMs: number): Promise<boolean> {
+	for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await delay(10)) {
+		let state: string | undefined;
+		try {
+			state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+		} catch {
+			return false;
+		}
+		if (state === 'Z') return true;
+	}
+	return false;
+}
 
 function pair(): { source: Channel<FromAgent, ToAgent>; agent: Channel<ToAgent, FromAgent> } {
 	const toAgent = new PassThrough();
