@@ -26,8 +26,9 @@ import { pidNamespaceId, waitPidFree } from '../tools/migrate/pid-namespace.js';
 import { parseFromAgent, parseToAgent, PROTOCOL_VERSION, ProtocolError, type FromAgent, type ToAgent } from '../tools/migrate/protocol.js';
 import { warmTotals } from '../tools/migrate/record-totals.js';
 import { Warmer } from '../tools/migrate/warm.js';
-import { agentCommand, DestinationError, parseDestination, shellQuote } from '../tools/migrate/transport.js';
+import { agentCommand, DestinationError, parseDestination } from '../tools/migrate/transport.js';
 import { projectRoot } from '../tools/project.js';
+import { shellQuote } from '../tools/shell-quote.js';
 import { evict, hot, image, imageFile, residentOnly, runCaptureTool, scratchDir, warm, writeFile } from './support.js';
 
 const parts = suite('migrate parts');

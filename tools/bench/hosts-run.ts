@@ -11,6 +11,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { decodeImage } from '../../proto/image.js';
 import { runCapture } from '../capture-tool.js';
+import { shellQuote } from '../shell-quote.js';
 import { onDestination } from '../hosts/hosts.js';
 import type { EmulatedHosts } from '../hosts/emulated.js';
 import type { Phase } from '../migrate/source.js';
@@ -38,8 +39,6 @@ interface Outside {
 	prefetcher: BaselinePrefetcher | null;
 	askedAtMs: number | null;
 }
-
-const quote = (p: string): string => `'${p.replace(/'/g, `'\\''`)}'`;
 
 function gone(pid: number): boolean {
 	try {
@@ -112,9 +111,9 @@ export class HostsRunner {
 		const paths: RunPaths = { data: path.join(hosts.storageDir, w.id), run, progress: path.join(run, 'progress'), bin: workloadBin };
 		createProgressFile(paths.progress, w.units(s));
 		w.prepareRun?.(paths, s);
-		const entries = w.dataEntries(paths.data).map(quote).join(' ');
+		const entries = w.dataEntries(paths.data).map(shellQuote).join(' ');
 		const warm = await hosts.runOnSource(`find ${entries} -type f -exec cat {} + >/dev/null`);
-		const cold = await hosts.runOnDestination(`${quote(workloadBin)}/evict ${entries}`);
+		const cold = await hosts.runOnDestination(`${shellQuote(path.join(workloadBin, 'evict'))} ${entries}`);
 		for (const r of [warm, cold]) if (r.code !== 0) throw new Error(`preparing the hosts failed: ${r.stderr.trim()}`);
 
 		const reader = new ProgressReader(paths.progress);

@@ -8,6 +8,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import path from 'node:path';
 import { projectRoot } from '../project.js';
+import { shellQuote } from '../shell-quote.js';
 
 export type Destination = { kind: 'ssh'; user: string | null; host: string; port: number | null } | { kind: 'exec'; command: string };
 
@@ -39,11 +40,6 @@ export function parseDestination(text: string): Destination {
 
 export function describeDestination(d: Destination): string {
 	return d.kind === 'exec' ? `exec:${d.command}` : `ssh:${d.user ? `${d.user}@` : ''}${d.host}${d.port ? `:${d.port}` : ''}`;
-}
-
-/** Quotes one word for a POSIX shell. */
-export function shellQuote(word: string): string {
-	return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The agent as the far side runs it: Node and the same installation's hotcache, `receive`. */

@@ -7,6 +7,7 @@
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../project.js';
+import { shellQuote } from '../shell-quote.js';
 import type { BootKit } from './boot-kit.js';
 import { extractDir, makeDisk } from './disk.js';
 import { execCommand } from './exec.js';
@@ -52,7 +53,7 @@ export function shellAssignments(vars: Record<string, string>): string {
 	return Object.entries(vars)
 		.map(([k, v]) => {
 			if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`not a shell variable name: ${k}`);
-			return `${k}='${v.replace(/'/g, `'\\''`)}'\n`;
+			return `${k}=${shellQuote(v)}\n`;
 		})
 		.join('');
 }

@@ -60,13 +60,13 @@ export function bootVm(opts: BootOptions): Promise<BootResult> {
 		};
 		child.stdout.on('data', keep);
 		child.stderr.on('data', keep);
-		const timer = setTimeout(() => {
-			timedOut = true;
-			if (child.pid) process.kill(child.pid, 'SIGKILL');
-		}, opts.timeoutMs);
 		const stop = (): void => {
 			if (child.pid && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
 		};
+		const timer = setTimeout(() => {
+			timedOut = true;
+			stop();
+		}, opts.timeoutMs);
 		opts.signal?.addEventListener('abort', stop, { once: true });
 		child.on('error', (err) => {
 			clearTimeout(timer);
